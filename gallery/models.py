@@ -12,6 +12,10 @@ class ImageQuerySet(models.QuerySet["Image"]):
     def for_user(self, user: Any) -> "ImageQuerySet":
         return self.filter(owner=user)
 
+    def files_visible_to(self, user: Any) -> "ImageQuerySet":
+        """Whose files a user may fetch: their own, or any for an operator (admin thumbnails)."""
+        return self if user.has_perm("gallery.view_image") else self.for_user(user)
+
 
 def original_path(image: "Image", filename: str) -> str:
     # Named by the image's random UUID, never by anything a person chose, so names cannot be
@@ -67,3 +71,10 @@ class Image(models.Model):
     @property
     def alt_text(self) -> str:
         return (self.revised_prompt or self.prompt)[:300]
+
+    def download_name(self, variant: str = "original") -> str:
+        """A readable file name: the start of the prompt, then the short id."""
+        words = "".join(c if c.isalnum() else "-" for c in self.prompt[:48]).strip("-")
+        stem = "-".join(part for part in words.split("-") if part) or "image"
+        extension = self.format if variant == "original" else "webp"
+        return f"{stem}-{str(self.id)[:8]}.{extension}"

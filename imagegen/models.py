@@ -4,10 +4,23 @@ import uuid
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from imagegen.catalogue import FAMILIES, Profile
+
+# (list field, its default field) pairs that clean() checks together.
+PROFILE_CHOICES = [
+    ("sizes", "default_size"),
+    ("qualities", "default_quality"),
+    ("styles", "default_style"),
+    ("response_formats", "default_response_format"),
+    ("output_formats", "default_output_format"),
+    ("backgrounds", "default_background"),
+    ("moderations", "default_moderation"),
+]
 
 
 class ImageModelQuerySet(models.QuerySet["ImageModel"]):
@@ -59,6 +72,29 @@ class ImageModel(models.Model):
 
     def __str__(self) -> str:
         return self.label
+
+    def clean(self) -> None:
+        """Refuse a profile that would let the form send something the model cannot take."""
+        errors: dict[str, str] = {}
+        for values_field, default_field in PROFILE_CHOICES:
+            values = getattr(self, values_field)
+            default = getattr(self, default_field)
+            if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+                errors[values_field] = _("Enter a JSON list of strings, or [] for none.")
+            elif values and default not in values:
+                errors[default_field] = _("The default must be one of %(values)s.") % {
+                    "values": ", ".join(values)
+                }
+            elif not values and default:
+                errors[default_field] = _("Leave empty when the list is empty.")
+        if not self.sizes:
+            errors["sizes"] = _("A model needs at least one size.")
+        if self.max_images < 1:
+            errors["max_images"] = _("At least 1.")
+        if self.max_partial_images > 3:
+            errors["max_partial_images"] = _("The endpoint takes at most 3 partial images.")
+        if errors:
+            raise ValidationError(errors)
 
     def profile(self) -> Profile:
         values: dict[str, Any] = {f.name: getattr(self, f.name) for f in self._meta.fields}
@@ -127,3 +163,48 @@ class Generation(models.Model):
         if self.started_at and self.finished_at:
             return int((self.finished_at - self.started_at).total_seconds() * 1000)
         return None
+
+    def mark_running(self) -> None:
+        self.status = self.Status.RUNNING
+        self.started_at = timezone.now()
+        self.save(update_fields=["status", "started_at"])
+
+    def mark_failed(self, code: str, message: str) -> None:
+        self.status = self.Status.FAILED
+        self.error_code, self.error_message = code, message
+        self.finished_at = timezone.now()
+        self.save(update_fields=["status", "error_code", "error_message", "finished_at"])
+
+    def record_response(
+        self,
+        *,
+        request_id: str,
+        usage: dict[str, Any] | None,
+        returned_settings: dict[str, str],
+        attempts: int,
+        upstream_ms: int,
+    ) -> None:
+        self.request_id = request_id
+        self.usage = usage
+        self.returned_settings = returned_settings
+        self.attempts = attempts
+        self.upstream_ms = upstream_ms
+        self.save(
+            update_fields=["request_id", "usage", "returned_settings", "attempts", "upstream_ms"]
+        )
+
+    def mark_finished(
+        self, *, saved: int, failed: int, error_code: str, error_message: str
+    ) -> None:
+        """Done if at least one image was kept; failed images are counted and explained."""
+        self.status = self.Status.SUCCEEDED if saved else self.Status.FAILED
+        self.images_failed = failed
+        self.error_code, self.error_message = error_code, error_message
+        self.finished_at = timezone.now()
+        self.save(
+            update_fields=["status", "images_failed", "finished_at", "error_code", "error_message"]
+        )
+
+    def form_initial(self) -> dict[str, Any]:
+        """This generation's settings as initial values for the generate form (remix)."""
+        return {"model": self.model_name, "prompt": self.prompt, **self.parameters}

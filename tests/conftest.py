@@ -1,10 +1,11 @@
 """Shared fixtures: named test users, a private media root per test, the offline provider."""
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
-from django.test import Client
+from django.test import Client, TestCase
 
 PASSWORD = "correct horse battery staple"
 
@@ -13,9 +14,28 @@ PASSWORD = "correct horse battery staple"
 def media_root(settings, tmp_path: Path) -> Path:
     """Every test writes its files under its own temporary MEDIA_ROOT."""
     settings.MEDIA_ROOT = tmp_path / "media"
+    # Pages render without a collectstatic run: no manifest of hashed names in tests.
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
     settings.COMETAPI_KEY = ""
+    # A fast hasher: the default PBKDF2 costs ~0.4 s for every user a test creates.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.OFFLINE_LATENCY = 0.0
     return settings.MEDIA_ROOT
+
+
+class CommittingClient(Client):
+    """A test client whose requests end as a real request does: with a commit.
+
+    Tests run inside a transaction that is never committed, so `transaction.on_commit` callbacks
+    (the task enqueue) would never run; this runs them at the end of each request.
+    """
+
+    def request(self, **request: Any) -> Any:
+        with TestCase.captureOnCommitCallbacks(execute=True):
+            return super().request(**request)
 
 
 @pytest.fixture
@@ -30,13 +50,42 @@ def bob(db) -> User:
 
 @pytest.fixture
 def alice_client(alice: User) -> Client:
-    client = Client()
+    client = CommittingClient()
     client.force_login(alice)
     return client
 
 
 @pytest.fixture
 def bob_client(bob: User) -> Client:
-    client = Client()
+    client = CommittingClient()
     client.force_login(bob)
     return client
+
+
+def png_bytes(width: int = 64, height: int = 48, colour: str = "teal") -> bytes:
+    from io import BytesIO
+
+    from PIL import Image as PILImage
+
+    buffer = BytesIO()
+    PILImage.new("RGB", (width, height), colour).save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+@pytest.fixture
+def make_image(db):
+    """Make a saved image for a user through the real ingest path."""
+    from gallery.ingest import ingest_image
+    from imagegen.models import Generation
+
+    def make(owner: User, prompt: str = "a quiet harbour", model_name: str = "dall-e-3"):
+        generation = Generation.objects.create(
+            owner=owner,
+            model_name=model_name,
+            prompt=prompt,
+            parameters={"n": 1, "size": "1024x1024"},
+            status=Generation.Status.SUCCEEDED,
+        )
+        return ingest_image(generation, 0, png_bytes())
+
+    return make

@@ -1,0 +1,105 @@
+"""Delete stored image files that no Image row points to.
+
+A worker killed between writing an image's files and committing its row (SIGKILL, OOM, a lost
+machine) leaves files nothing refers to; so does a caller's transaction rolled back after
+ingest_image returned. Run this from cron, e.g. hourly.
+"""
+
+from collections.abc import Iterable, Iterator
+from datetime import timedelta
+from typing import Any
+
+from django.core.files.storage import Storage, default_storage
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db.models import Q
+from django.utils import timezone
+
+from gallery.models import Image
+
+PREFIXES = ("originals", "thumbnails")
+BATCH = 400  # two IN lists per query, under SQLite's old 999-parameter limit
+
+
+class Command(BaseCommand):
+    help = "Delete files under originals/ and thumbnails/ that no image refers to."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--min-age",
+            type=int,
+            default=60,
+            metavar="MINUTES",
+            help="Only delete files older than this (default 60), so ingests in progress "
+            "are never touched.",
+        )
+        parser.add_argument(
+            "--dry-run", action="store_true", help="Say what would be deleted; delete nothing."
+        )
+
+    def handle(self, *args: Any, min_age: int, dry_run: bool, **options: Any) -> None:
+        if min_age < 0:
+            raise CommandError("--min-age must not be negative.")
+        storage = default_storage
+        cutoff = timezone.now() - timedelta(minutes=min_age)
+        # Names are read before the listing, so a file written after this point is always
+        # younger than the cutoff; one set, instead of a query per file.
+        referenced = referenced_names()
+        seen = fresh = 0
+        old: list[str] = []
+        for name in stored_names(storage, PREFIXES):
+            seen += 1
+            if name in referenced:
+                continue
+            try:
+                modified = storage.get_modified_time(name)
+            except FileNotFoundError:
+                continue  # deleted meanwhile, e.g. by a failed ingest cleaning up
+            if modified >= cutoff:
+                fresh += 1
+            else:
+                old.append(name)
+        deleted = freed = 0
+        for name in still_unreferenced(old):
+            try:
+                size = storage.size(name)
+                if not dry_run:
+                    storage.delete(name)
+            except FileNotFoundError:
+                continue
+            deleted, freed = deleted + 1, freed + size
+            self.stdout.write(f"{'Would delete' if dry_run else 'Deleted'} {name}")
+        verb = "Would delete" if dry_run else "Deleted"
+        self.stdout.write(
+            f"{verb} {deleted} orphan file(s), {freed / 1e6:.1f} MB. Checked {seen} file(s); "
+            f"kept {fresh} unreferenced file(s) younger than {min_age} minutes."
+        )
+
+
+def referenced_names() -> set[str]:
+    names: set[str] = set()
+    rows = Image.objects.values_list("file", "thumbnail").order_by().iterator(chunk_size=5000)
+    for original, thumbnail in rows:
+        names.add(original)
+        names.add(thumbnail)
+    return names
+
+
+def stored_names(storage: Storage, prefixes: Iterable[str]) -> Iterator[str]:
+    """Every file name under the prefixes, as FileFields store them ("originals/2026/05/x.png")."""
+    for prefix in prefixes:
+        try:
+            directories, files = storage.listdir(prefix)
+        except FileNotFoundError:
+            continue  # nothing stored yet
+        for file in files:
+            yield f"{prefix}/{file}"
+        yield from stored_names(storage, [f"{prefix}/{d}" for d in directories])
+
+
+def still_unreferenced(names: list[str]) -> Iterator[str]:
+    """`names` minus any a row committed since the set was read now refers to."""
+    for start in range(0, len(names), BATCH):
+        batch = names[start : start + BATCH]
+        rows = Image.objects.filter(Q(file__in=batch) | Q(thumbnail__in=batch))
+        now_referenced = {name for pair in rows.values_list("file", "thumbnail") for name in pair}
+        yield from (name for name in batch if name not in now_referenced)

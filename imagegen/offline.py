@@ -1,0 +1,284 @@
+"""The offline provider: an httpx transport that answers like CometAPI's image endpoint.
+
+It is the upstream whenever COMETAPI_KEY is unset, and the one the tests use. Only the transport
+changes, so imagegen/service.py runs the same code online and offline. It answers any host:
+  POST …/images/generations          validates like the real endpoint (offline_requests.py), draws
+  GET  …/offline-files/<token>.<ext> a URL result, re-drawn from its signed token; expires (403)
+  anything else                      an HTML page, as CometAPI answers a wrong path (api.md §5)
+Faults (imagegen/offline_faults.py) come from the constructor's queue or a `[fault:NAME]` in the
+prompt; a directive with an unknown name is ignored, as the real endpoint would ignore it.
+"""
+
+import json
+import re
+import secrets
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
+
+import httpx
+from django.conf import settings
+from django.core import signing
+
+from imagegen.catalogue import GPT_IMAGE
+from imagegen.drawing import MIME_TYPES, draw_image
+from imagegen.offline_faults import (
+    FAULT_NAMES,
+    HTML_PAGE,
+    NOT_AN_IMAGE,
+    encode_image,
+    fault_response,
+    invalid_request,
+    json_response,
+)
+from imagegen.offline_requests import Generation, Refused, parse_generation
+
+GENERATIONS_PATH = "/images/generations"
+FILES_PATH = "/offline-files/"
+_SIGNING_SALT = "imagegen.offline.files"
+_DIRECTIVE = re.compile(r"\[fault:([a-z_]+)\]")
+# OpenAI's output tokens for one 1024x1024 image; other sizes scale by area.
+_OUTPUT_TOKENS = {"low": 272, "medium": 1056, "high": 4160}
+_MEGAPIXEL = 1024 * 1024
+
+
+class OfflineProvider(httpx.BaseTransport):
+    """Answers image requests locally. One instance is safe to share between threads."""
+
+    def __init__(
+        self,
+        *,
+        latency: float | None = None,
+        faults: Iterable[str] = (),
+        url_lifetime: float = 3600,
+        clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        queued = list(faults)
+        if unknown := sorted(set(queued) - FAULT_NAMES):
+            raise ValueError(f"Unknown fault {', '.join(unknown)}; known: {sorted(FAULT_NAMES)}")
+        self._latency = latency
+        self._faults = deque(queued)
+        self._faults_lock = threading.Lock()
+        self._url_lifetime = url_lifetime
+        self._clock = clock
+        self._sleep = sleep
+
+    @property
+    def latency(self) -> float:
+        """Seconds per generation. None reads the setting on each request, so overrides apply."""
+        return settings.OFFLINE_LATENCY if self._latency is None else self._latency
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        request_id = f"req_{secrets.token_hex(16)}"
+        path = request.url.path
+        if request.method == "POST" and path.endswith(GENERATIONS_PATH):
+            return self._generate(request, request_id)
+        if request.method == "GET" and FILES_PATH in path:
+            return self._serve_file(request, request_id)
+        headers = {"content-type": "text/html; charset=utf-8", "x-request-id": request_id}
+        return httpx.Response(200, headers=headers, content=HTML_PAGE.encode())
+
+    def _next_fault(self) -> str | None:
+        with self._faults_lock:
+            return self._faults.popleft() if self._faults else None
+
+    def _generate(self, request: httpx.Request, request_id: str) -> httpx.Response:
+        # The queue is consumed by every generation request, whatever happens next.
+        fault = self._next_fault()
+        body = _read_json(request)
+        if fault is None and isinstance(body, dict):
+            fault = _directive(body.get("prompt"))
+        if fault and (answer := fault_response(fault, request, request_id, self._clock)):
+            return answer
+        if body is None:
+            return _unparseable(request, request_id)
+        try:
+            generation = parse_generation(body)
+        except Refused as refused:
+            return invalid_request(
+                refused.message,
+                request_id,
+                param=refused.param,
+                code=refused.code,
+                status=refused.status,
+            )
+        if generation.stream:
+            headers = {"content-type": "text/event-stream", "x-request-id": request_id}
+            events = _EventStream(self._events(generation, fault))
+            return httpx.Response(200, headers=headers, stream=events)
+        if self.latency > 0:
+            self._sleep(self.latency)
+        images = [self._image(request, generation, index, fault) for index in range(generation.n)]
+        answer: dict[str, Any] = {"created": int(self._clock()), "data": images}
+        if generation.profile.family == GPT_IMAGE:
+            answer |= generation.echoed_settings() | {"usage": _usage(generation)}
+        return json_response(200, json.dumps(answer).encode(), request_id)
+
+    def _image(
+        self, request: httpx.Request, generation: Generation, index: int, fault: str | None
+    ) -> dict[str, str]:
+        item: dict[str, str] = {}
+        if generation.response_format == "url" and fault != "bad_base64":
+            item["url"] = self._file_url(request, generation, index, fault)
+        else:
+            item["b64_json"] = encode_image(_draw(generation, index), fault)
+        if generation.profile.returns_revised_prompt:
+            item["revised_prompt"] = generation.revised_prompt()
+        return item
+
+    def _events(self, generation: Generation, fault: str | None) -> Iterator[bytes]:
+        """The SSE blocks of a streamed generation, drawn one by one as the client reads."""
+        pause = self.latency / (generation.partial_images + 1)
+        for index in range(generation.partial_images):
+            self._pause(pause)
+            # Sharper with each partial: 0.4 for the last, 0.16 before it, and so on.
+            detail = 0.4 ** (generation.partial_images - index)
+            b64 = encode_image(_draw(generation, 0, detail))
+            event = self._stream_event(generation, "partial_image", b64)
+            yield _sse(event | {"partial_image_index": index})
+        if fault == "stream_cut":
+            return
+        if fault == "stream_error":
+            # No error event is documented; the SDK fails on any event with a top-level "error".
+            error = {"message": "The server had an error.", "type": "server_error", "param": None}
+            yield _sse({"type": "error", "error": error | {"code": "server_error"}}, name="error")
+            return
+        self._pause(pause)
+        b64 = encode_image(_draw(generation, 0), fault)
+        event = self._stream_event(generation, "completed", b64)
+        yield _sse(event | {"usage": _usage(generation)})
+
+    def _stream_event(self, generation: Generation, kind: str, b64: str) -> dict[str, Any]:
+        event = {"type": f"image_generation.{kind}", "b64_json": b64}
+        return event | {"created_at": int(self._clock())} | generation.echoed_settings()
+
+    def _pause(self, seconds: float) -> None:
+        if seconds > 0:
+            self._sleep(seconds)
+
+    def _file_url(
+        self, request: httpx.Request, generation: Generation, index: int, fault: str | None
+    ) -> str:
+        """A URL on this same transport whose signed token says what to draw and until when."""
+        lifetime = -1 if fault == "expired_url" else self._url_lifetime
+        token = signing.dumps(
+            {
+                "prompt": generation.prompt,
+                "size": [generation.width, generation.height],
+                "format": generation.output_format,
+                "index": index,
+                "transparent": generation.transparent,
+                "expires": self._clock() + lifetime,
+                "junk": fault == "not_an_image",
+            },
+            salt=_SIGNING_SALT,
+            compress=True,
+        )
+        prefix = request.url.path.removesuffix(GENERATIONS_PATH)
+        path = f"{prefix}{FILES_PATH}{token}.{generation.output_format}"
+        return str(request.url.copy_with(path=path, query=None))
+
+    def _serve_file(self, request: httpx.Request, request_id: str) -> httpx.Response:
+        token, _, extension = request.url.path.rpartition(FILES_PATH)[2].rpartition(".")
+        try:
+            file = signing.loads(token, salt=_SIGNING_SALT)
+        except signing.BadSignature:
+            return _bucket_error(403, "SignatureDoesNotMatch", "Bad signature.", request_id)
+        if self._clock() >= file["expires"]:
+            return _bucket_error(403, "AccessDenied", "Request has expired", request_id)
+        if extension != file["format"]:
+            return _bucket_error(404, "NoSuchKey", "The key does not exist.", request_id)
+        if file["junk"]:
+            data = NOT_AN_IMAGE
+        else:
+            width, height = file["size"]
+            options = {"fmt": file["format"], "transparent": file["transparent"]}
+            data = draw_image(file["prompt"], width, height, variant=file["index"], **options)
+        headers = {"content-type": MIME_TYPES[file["format"]], "x-request-id": request_id}
+        return httpx.Response(200, headers=headers, content=data)
+
+
+class _EventStream(httpx.SyncByteStream):
+    """A response body produced lazily, so partial images reach the client before the final."""
+
+    def __init__(self, events: Iterator[bytes]) -> None:
+        self._events = events
+
+    def __iter__(self) -> Iterator[bytes]:
+        yield from self._events
+
+
+def _draw(generation: Generation, index: int, detail: float = 1.0) -> bytes:
+    return draw_image(
+        generation.prompt,
+        generation.width,
+        generation.height,
+        fmt=generation.output_format,
+        transparent=generation.transparent,
+        compression=generation.compression,
+        variant=index,
+        detail=detail,
+    )
+
+
+def _sse(data: dict[str, Any], *, name: str | None = None) -> bytes:
+    return f"event: {name or data['type']}\ndata: {json.dumps(data)}\n\n".encode()
+
+
+def _usage(generation: Generation) -> dict[str, Any]:
+    """Plausible token counts: about four characters a text token, output by quality and area."""
+    text_tokens = max(1, len(generation.prompt) // 4)
+    per_image = _OUTPUT_TOKENS.get(generation.quality, _OUTPUT_TOKENS["medium"])
+    output_tokens = round(per_image * generation.width * generation.height / _MEGAPIXEL)
+    output_tokens *= generation.n
+    return {
+        "input_tokens": text_tokens,
+        "input_tokens_details": {"text_tokens": text_tokens, "image_tokens": 0},
+        "output_tokens": output_tokens,
+        "total_tokens": text_tokens + output_tokens,
+    }
+
+
+def _read_json(request: httpx.Request) -> Any:
+    """The JSON body, or None when it is not JSON (or not sent as JSON)."""
+    content_type = request.headers.get("content-type", "application/json")
+    if "json" not in content_type:
+        return None
+    try:
+        return json.loads(request.read())
+    except ValueError:
+        return None
+
+
+def _unparseable(request: httpx.Request, request_id: str) -> httpx.Response:
+    content_type = request.headers.get("content-type", "application/json")
+    if "json" not in content_type:
+        message = (
+            f"Unsupported content type: '{content_type}'. This API method only accepts "
+            "'application/json' requests."
+        )
+    else:
+        message = (
+            "We could not parse the JSON body of your request. The API expects a JSON payload, "
+            "but what was sent was not valid JSON."
+        )
+    return invalid_request(message, request_id)
+
+
+def _directive(prompt: object) -> str | None:
+    if isinstance(prompt, str) and (found := _DIRECTIVE.search(prompt)):
+        return found.group(1) if found.group(1) in FAULT_NAMES else None
+    return None
+
+
+def _bucket_error(status: int, code: str, message: str, request_id: str) -> httpx.Response:
+    """What a cloud storage bucket says about a bad or expired signed URL."""
+    body = (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        f"<Error><Code>{code}</Code><Message>{message}</Message></Error>"
+    )
+    headers = {"content-type": "application/xml", "x-request-id": request_id}
+    return httpx.Response(status, headers=headers, content=body.encode())

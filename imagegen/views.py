@@ -1,0 +1,67 @@
+"""The generate page and the generation status page."""
+
+import uuid
+from typing import Any
+
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_http_methods
+from django_htmx.middleware import HtmxDetails
+
+from imagegen.forms import GenerateForm, initial_from
+from imagegen.models import Generation
+from imagegen.tasks import submit_generation
+
+RECENT_GENERATIONS = 8
+
+
+class HtmxHttpRequest(HttpRequest):
+    htmx: HtmxDetails
+
+
+@require_http_methods(["GET", "POST"])
+def generate(request: HtmxHttpRequest) -> HttpResponse:
+    """Show the form; on a valid POST, queue the generation.
+
+    A POST with `switch_model` (the no-JavaScript "Change model" button) only re-renders the
+    form for the newly chosen model; htmx does the same with a GET when the picker changes.
+    """
+    if request.method == "POST" and "switch_model" not in request.POST:
+        form = GenerateForm(request.POST)
+        if form.is_valid():
+            generation = submit_generation(request.user, form)
+            if not request.htmx:
+                return redirect("generation", generation_id=generation.pk)
+            form = GenerateForm(initial=initial_from(request.POST))
+    else:
+        form = GenerateForm(initial=_initial_values(request))
+    template = "imagegen/generate.html"
+    if request.htmx.target == "model-fields":
+        template += "#model-fields"
+    elif request.htmx and request.method == "POST":
+        template += "#layout"
+    recent = Generation.objects.for_user(request.user).prefetch_related("images")[
+        :RECENT_GENERATIONS
+    ]
+    context = {"form": form, "recent": recent}
+    return render(request, template, context)
+
+
+def _initial_values(request: HtmxHttpRequest) -> dict[str, Any]:
+    """Prefill from a remixed generation of the person's own, or from the submitted values."""
+    remix = request.GET.get("remix")
+    if remix:
+        try:
+            generation = Generation.objects.for_user(request.user).get(pk=uuid.UUID(remix))
+        except (ValueError, Generation.DoesNotExist):
+            raise Http404 from None
+        return generation.form_initial()
+    return initial_from(request.POST or request.GET)
+
+
+@require_GET
+def generation_detail(request: HtmxHttpRequest, generation_id: str) -> HttpResponse:
+    generation = get_object_or_404(
+        Generation.objects.for_user(request.user).prefetch_related("images"), pk=generation_id
+    )
+    return render(request, "imagegen/generation_detail.html", {"generation": generation})
