@@ -1,7 +1,9 @@
 # The two commands a newcomer needs: `make run` and `make test`. See README.md.
 SHELL := /bin/bash
 # Python 3.12+ (Django 6.1 needs it); .python-version makes pyenv's python3 resolve to 3.12.
-PYTHON ?= $(shell command -v python3.13 || command -v python3.12 || command -v python3)
+# The first of these that runs and is new enough (pyenv shims exist even for versions not selected).
+PYTHON ?= $(shell for p in python3 python3.13 python3.12; do \
+	$$p -c 'import sys; assert sys.version_info >= (3, 12)' 2>/dev/null && { echo $$p; break; }; done)
 VENV := .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
@@ -10,8 +12,7 @@ PORT ?= 8000
 .PHONY: run test lint format check clean
 
 $(BIN)/.installed: pyproject.toml
-	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 12))' || \
-		{ echo "Python 3.12 or newer is needed (found $$($(PYTHON) --version))."; exit 1; }
+	@test -n "$(PYTHON)" || { echo "Python 3.12 or newer is needed: install it, then retry."; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e ".[test,postgres]"
