@@ -19,7 +19,7 @@ $(BIN)/.installed: pyproject.toml
 	@touch $@
 
 run: $(BIN)/.installed
-	DEBUG=1 $(BIN)/python manage.py migrate --no-input
+	DEBUG=1 $(BIN)/python manage.py migrate --no-input --verbosity 0
 	DEBUG=1 $(BIN)/python manage.py ensure_demo_account
 	@echo
 	@echo "  Image studio: http://$(HOST):$(PORT)/"
