@@ -32,7 +32,7 @@ class ImageAdmin(admin.ModelAdmin):
         height = round(width * image.height / image.width) if image.width else width
         return format_html(
             '<img src="{}" width="{}" height="{}" alt="" loading="lazy">',
-            reverse("image_thumbnail", args=[image.pk]),
+            reverse("image_thumbnail", args=[image.uuid]),
             width,
             height,
         )

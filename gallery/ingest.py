@@ -105,7 +105,7 @@ def ingest_image(
     except ValueError:
         # Pillow read the image but the container walk did not: keep the paid-for image
         # without embedded metadata (the row has it all) rather than lose it.
-        logger.warning("kept image %s without embedded metadata", image.id, exc_info=True)
+        logger.warning("kept image %s without embedded metadata", image.uuid, exc_info=True)
         stored = data
     image.bytes = len(stored)
     image.sha256 = hashlib.sha256(stored).hexdigest()
@@ -225,7 +225,7 @@ def metadata_document(image: Image) -> dict[str, Any]:
     return {
         "app": {"name": APP_NAME, "version": app_version()},
         "generation": str(image.generation_id),
-        "image": str(image.id),
+        "image": str(image.uuid),
         "index": image.index,
         "model": image.model_name,
         "prompt": image.prompt,

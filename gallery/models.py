@@ -1,16 +1,26 @@
 """What the studio keeps: every generated image, its files and its metadata."""
 
+import secrets
 import uuid
+from datetime import datetime
 from typing import Any
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
 class ImageQuerySet(models.QuerySet["Image"]):
     def for_user(self, user: Any) -> "ImageQuerySet":
         return self.filter(owner=user)
+
+    def search(self, text: str) -> "ImageQuerySet":
+        """Images whose prompt or revised prompt contains `text`, in any language."""
+        from gallery.search import search_images  # the search module needs this model
+
+        return search_images(self, text) if text.strip() else self
 
     def files_visible_to(self, user: Any) -> "ImageQuerySet":
         """Whose files a user may fetch: their own, or any for an operator (admin thumbnails)."""
@@ -20,15 +30,18 @@ class ImageQuerySet(models.QuerySet["Image"]):
 def original_path(image: "Image", filename: str) -> str:
     # Named by the image's random UUID, never by anything a person chose, so names cannot be
     # guessed and never collide (two users can get byte-identical images).
-    return f"originals/{image.created_at:%Y/%m}/{image.id}.{image.format}"
+    return f"originals/{image.created_at:%Y/%m}/{image.uuid}.{image.format}"
 
 
 def thumbnail_path(image: "Image", filename: str) -> str:
-    return f"thumbnails/{image.created_at:%Y/%m}/{image.id}.webp"
+    return f"thumbnails/{image.created_at:%Y/%m}/{image.uuid}.webp"
 
 
 class Image(models.Model):
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    # The integer key orders the gallery (newest first, keyset pages) and is the rowid the search
+    # index points at; people only ever see the random `uuid`.
+    id = models.BigAutoField(primary_key=True)
+    uuid = models.UUIDField(unique=True, default=uuid.uuid4, editable=False)
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="images"
     )
@@ -49,17 +62,18 @@ class Image(models.Model):
     model_name = models.CharField(max_length=100)
     prompt = models.TextField()
     revised_prompt = models.TextField(blank=True)
+    favourite = models.BooleanField(default=False)
     created_at = models.DateTimeField(db_index=True)
 
     objects = ImageQuerySet.as_manager()
 
     class Meta:
-        ordering = ["-created_at", "-id"]
+        ordering = ["-id"]
         constraints = [
             # A retried job can never save the same image of a generation twice.
             models.UniqueConstraint(fields=["generation", "index"], name="one_image_per_slot"),
         ]
-        indexes = [models.Index(fields=["owner", "-created_at"])]
+        indexes = [models.Index(fields=["owner", "-id"], name="image_owner_newest")]
 
     def __str__(self) -> str:
         return f"{self.prompt[:60]} ({self.width}x{self.height} {self.format})"
@@ -77,4 +91,107 @@ class Image(models.Model):
         words = "".join(c if c.isalnum() else "-" for c in self.prompt[:48]).strip("-")
         stem = "-".join(part for part in words.split("-") if part) or "image"
         extension = self.format if variant == "original" else "webp"
-        return f"{stem}-{str(self.id)[:8]}.{extension}"
+        return f"{stem}-{str(self.uuid)[:8]}.{extension}"
+
+
+class CollectionQuerySet(models.QuerySet["Collection"]):
+    def for_user(self, user: Any) -> "CollectionQuerySet":
+        return self.filter(owner=user)
+
+
+class Collection(models.Model):
+    """A named set of one person's images; an image can be in several."""
+
+    uuid = models.UUIDField(unique=True, default=uuid.uuid4, editable=False)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="collections"
+    )
+    name = models.CharField(_("name"), max_length=120)
+    images = models.ManyToManyField(Image, through="CollectionImage", related_name="collections")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = CollectionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["owner", "name"], name="collection_names_unique")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CollectionImage(models.Model):
+    collection = models.ForeignKey(Collection, on_delete=models.CASCADE)
+    image = models.ForeignKey(Image, on_delete=models.CASCADE)
+    added_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["collection", "image"], name="image_once_per_collection")
+        ]
+
+
+def new_share_token() -> str:
+    # 32 random bytes: 256 bits, far beyond guessing, and unrelated to any id.
+    return secrets.token_urlsafe(32)
+
+
+class ShareLinkQuerySet(models.QuerySet["ShareLink"]):
+    def for_user(self, user: Any) -> "ShareLinkQuerySet":
+        return self.filter(owner=user)
+
+    def active(self, now: datetime | None = None) -> "ShareLinkQuerySet":
+        now = now or timezone.now()
+        return self.filter(revoked_at__isnull=True).filter(
+            Q(expires_at__isnull=True) | Q(expires_at__gt=now)
+        )
+
+
+class ShareLink(models.Model):
+    """A public link to one image or one collection, until it expires or is revoked."""
+
+    token = models.CharField(max_length=64, unique=True, default=new_share_token, editable=False)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="share_links"
+    )
+    image = models.ForeignKey(
+        Image, null=True, blank=True, on_delete=models.CASCADE, related_name="share_links"
+    )
+    collection = models.ForeignKey(
+        Collection, null=True, blank=True, on_delete=models.CASCADE, related_name="share_links"
+    )
+    hide_prompt = models.BooleanField(
+        default=False, help_text=_("Show the image without its prompt or parameters.")
+    )
+    expires_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    view_count = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ShareLinkQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(image__isnull=False, collection__isnull=True)
+                | Q(image__isnull=True, collection__isnull=False),
+                name="share_exactly_one_thing",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"share of {self.image or self.collection}"
+
+    @property
+    def is_active(self) -> bool:
+        if self.revoked_at is not None:
+            return False
+        return self.expires_at is None or self.expires_at > timezone.now()
+
+    def revoke(self) -> None:
+        if self.revoked_at is None:
+            self.revoked_at = timezone.now()
+            self.save(update_fields=["revoked_at"])

@@ -28,7 +28,7 @@ def image_list(request: HttpRequest) -> HttpResponse:
 @require_GET
 def image_detail(request: HttpRequest, image_id: str) -> HttpResponse:
     image = get_object_or_404(
-        Image.objects.for_user(request.user).select_related("generation"), pk=image_id
+        Image.objects.for_user(request.user).select_related("generation"), uuid=image_id
     )
     return render(request, "gallery/image_detail.html", {"image": image})
 
@@ -36,7 +36,7 @@ def image_detail(request: HttpRequest, image_id: str) -> HttpResponse:
 @require_GET
 def image_file(request: HttpRequest, image_id: str, variant: str) -> FileResponse:
     """The original or the thumbnail, only to its owner. Files are never served by path."""
-    image = get_object_or_404(Image.objects.files_visible_to(request.user), pk=image_id)
+    image = get_object_or_404(Image.objects.files_visible_to(request.user), uuid=image_id)
     field = image.file if variant == "original" else image.thumbnail
     download = request.GET.get("download") == "1"
     response = FileResponse(

@@ -86,7 +86,7 @@ def test_a_valid_request_generates_and_saves_the_image(alice, alice_client: Clie
     assert (image.owner, image.width, image.height) == (alice, 1024, 1024)
     assert image.revised_prompt
     page = alice_client.get(response["Location"]).content.decode()
-    assert reverse("image_thumbnail", args=[image.pk]) in page
+    assert reverse("image_thumbnail", args=[image.uuid]) in page
 
 
 def test_an_htmx_request_returns_the_panel_with_the_result(alice_client: Client) -> None:

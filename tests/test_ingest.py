@@ -106,7 +106,7 @@ def test_it_keeps_the_image_with_its_row_files_thumbnail_and_metadata(
     assert document["model"] == "dall-e-3"
     assert document["parameters"] == generation.parameters
     assert document["generation"] == str(generation.pk)
-    assert document["image"] == str(image.pk)
+    assert document["image"] == str(image.uuid)
     assert document["app"]["name"] == "image-studio"
 
 
