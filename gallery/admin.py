@@ -1,10 +1,18 @@
+from typing import Any
+
 from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin
+from django.contrib.auth.models import User
+from django.db.models import Count, QuerySet
+from django.http import HttpRequest
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
-from gallery.models import Image
+from gallery.models import Collection, Image, ShareLink
 
 
 @admin.register(Image)
@@ -18,7 +26,13 @@ class ImageAdmin(admin.ModelAdmin):
         "format",
         "created_at",
     ]
-    list_filter = ["model_name", "format", "created_at"]
+    list_filter = [
+        "model_name",
+        "format",
+        "favourite",
+        "created_at",
+        ("owner", admin.RelatedOnlyFieldListFilter),
+    ]
     list_select_related = ["owner"]
     search_fields = ["prompt", "revised_prompt", "owner__username", "sha256"]
     date_hierarchy = "created_at"
@@ -43,3 +57,85 @@ class ImageAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request: object) -> bool:
         return False  # images come only from generations
+
+
+@admin.register(Collection)
+class CollectionAdmin(admin.ModelAdmin):
+    list_display = ["name", "owner", "image_count", "created_at"]
+    list_select_related = ["owner"]
+    search_fields = ["name", "owner__username"]
+    list_filter = ["created_at"]
+    raw_id_fields = ["owner"]
+    readonly_fields = ["uuid", "created_at"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Collection]:
+        return super().get_queryset(request).with_counts()
+
+    @admin.display(description=_("Images"), ordering="image_count")
+    def image_count(self, collection: Collection) -> int:
+        return collection.image_count
+
+
+@admin.register(ShareLink)
+class ShareLinkAdmin(admin.ModelAdmin):
+    list_display = [
+        "__str__",
+        "owner",
+        "created_at",
+        "expires_at",
+        "revoked_at",
+        "view_count",
+        "active",
+    ]
+    list_filter = ["created_at", "revoked_at", "hide_prompt"]
+    list_select_related = ["owner", "image", "collection"]
+    search_fields = ["owner__username", "collection__name", "image__prompt"]
+    readonly_fields = ["token", "owner", "image", "collection", "view_count", "created_at"]
+    actions = ["revoke"]
+
+    @admin.display(description=_("Active"), boolean=True)
+    def active(self, link: ShareLink) -> bool:
+        return link.is_active
+
+    @admin.action(description=_("Revoke the selected share links"))
+    def revoke(self, request: HttpRequest, links: QuerySet[ShareLink]) -> None:
+        count = links.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
+        self.message_user(request, _("Revoked %(count)d share links.") % {"count": count})
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # links are made by their owners, from the gallery
+
+
+class StudioUserAdmin(UserAdmin):
+    """Django's user admin, plus a way from a person to their images and generations."""
+
+    list_display = [*UserAdmin.list_display, "image_link"]
+    readonly_fields = [*UserAdmin.readonly_fields, "image_link"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[User]:
+        return super().get_queryset(request).annotate(image_count=Count("images"))
+
+    def get_fieldsets(self, request: HttpRequest, obj: User | None = None) -> Any:
+        fieldsets = super().get_fieldsets(request, obj)
+        return [*fieldsets, (_("Gallery"), {"fields": ["image_link"]})] if obj else fieldsets
+
+    @admin.display(description=_("Images"))
+    def image_link(self, user: User) -> SafeString:
+        count = getattr(user, "image_count", None)
+        if count is None:
+            count = user.images.count()
+        url = reverse("admin:gallery_image_changelist") + f"?owner__id__exact={user.pk}"
+        generations = (
+            reverse("admin:imagegen_generation_changelist") + f"?owner__id__exact={user.pk}"
+        )
+        return format_html(
+            '<a href="{}">{}</a> · <a href="{}">{}</a>',
+            url,
+            ngettext("%(n)d image", "%(n)d images", count) % {"n": count},
+            generations,
+            _("generations"),
+        )
+
+
+admin.site.unregister(User)
+admin.site.register(User, StudioUserAdmin)

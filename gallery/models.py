@@ -6,8 +6,10 @@ from datetime import datetime
 from typing import Any
 
 from django.conf import settings
-from django.db import models
+from django.core.files.storage import default_storage
+from django.db import models, transaction
 from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -22,9 +24,22 @@ class ImageQuerySet(models.QuerySet["Image"]):
 
         return search_images(self, text) if text.strip() else self
 
+    def delete_with_files(self) -> int:
+        """Delete these images and, once the deletion is committed, their files."""
+        names = [name for pair in self.values_list("file", "thumbnail") for name in pair if name]
+        count, _deleted = self.delete()
+        transaction.on_commit(lambda: delete_stored_files(names))
+        return count
+
     def files_visible_to(self, user: Any) -> "ImageQuerySet":
         """Whose files a user may fetch: their own, or any for an operator (admin thumbnails)."""
         return self if user.has_perm("gallery.view_image") else self.for_user(user)
+
+
+def delete_stored_files(names: list[str]) -> None:
+    storage = default_storage
+    for name in names:
+        storage.delete(name)
 
 
 def original_path(image: "Image", filename: str) -> str:
@@ -86,6 +101,13 @@ class Image(models.Model):
     def alt_text(self) -> str:
         return (self.revised_prompt or self.prompt)[:300]
 
+    def get_absolute_url(self) -> str:
+        return reverse("image_detail", args=[self.uuid])
+
+    def toggle_favourite(self) -> None:
+        self.favourite = not self.favourite
+        self.save(update_fields=["favourite"])
+
     def download_name(self, variant: str = "original") -> str:
         """A readable file name: the start of the prompt, then the short id."""
         words = "".join(c if c.isalnum() else "-" for c in self.prompt[:48]).strip("-")
@@ -97,6 +119,9 @@ class Image(models.Model):
 class CollectionQuerySet(models.QuerySet["Collection"]):
     def for_user(self, user: Any) -> "CollectionQuerySet":
         return self.filter(owner=user)
+
+    def with_counts(self) -> "CollectionQuerySet":
+        return self.annotate(image_count=models.Count("images"))
 
 
 class Collection(models.Model):
@@ -121,6 +146,9 @@ class Collection(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def get_absolute_url(self) -> str:
+        return reverse("collection_detail", args=[self.uuid])
+
 
 class CollectionImage(models.Model):
     collection = models.ForeignKey(Collection, on_delete=models.CASCADE)
@@ -129,7 +157,9 @@ class CollectionImage(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["collection", "image"], name="image_once_per_collection")
+            models.UniqueConstraint(
+                fields=["collection", "image"], name="image_once_per_collection"
+            )
         ]
 
 

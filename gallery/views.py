@@ -1,47 +1,91 @@
-"""The signed-in person's images: a list, a detail page, and the private files."""
+"""The signed-in person's gallery: browse and search, one image, its files, favourite, delete."""
 
-from django.http import FileResponse, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, render
-from django.utils.dateparse import parse_datetime
-from django.views.decorators.http import require_GET
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.vary import vary_on_headers
 
-from gallery.models import Image
-
-PAGE_SIZE = 60
+from gallery.filters import GalleryFilters, neighbours, page_of
+from gallery.media import file_response
+from gallery.models import Collection, Image
 
 
 @require_GET
-def image_list(request: HttpRequest) -> HttpResponse:
-    """Newest first, a page at a time; `before` is the created time of the last image shown."""
-    images = Image.objects.for_user(request.user)
-    before = parse_datetime(request.GET.get("before", ""))
-    if before:
-        images = images.filter(created_at__lt=before)
-    page = list(images[: PAGE_SIZE + 1])
+@vary_on_headers("HX-Request")
+def image_list(request: HttpRequest, collection: Collection | None = None) -> HttpResponse:
+    """Newest first, 60 at a time; htmx appends the next page when its link scrolls into view."""
+    filters = GalleryFilters(request.GET, user=request.user)
+    images = filters.apply(Image.objects.for_user(request.user))
+    if collection is not None:
+        images = images.filter(collections=collection)
+    page, next_before = page_of(images, request.GET.get("before"))
+    template = "gallery/image_list.html"
+    if request.htmx and request.htmx.target != "gallery":  # the next page, appended in place
+        template += "#page"
     context = {
-        "images": page[:PAGE_SIZE],
-        "next_before": page[PAGE_SIZE - 1].created_at.isoformat() if len(page) > PAGE_SIZE else "",
+        "filters": filters,
+        "images": page,
+        "next_before": next_before,
+        "collection": collection,
+        "first_page": "before" not in request.GET,
     }
-    return render(request, "gallery/image_list.html", context)
+    return render(request, template, context)
 
 
 @require_GET
 def image_detail(request: HttpRequest, image_id: str) -> HttpResponse:
-    image = get_object_or_404(
-        Image.objects.for_user(request.user).select_related("generation"), uuid=image_id
-    )
-    return render(request, "gallery/image_detail.html", {"image": image})
+    mine = Image.objects.for_user(request.user)
+    image = get_object_or_404(mine.select_related("generation"), uuid=image_id)
+    filters = GalleryFilters(request.GET, user=request.user)
+    newer, older = neighbours(filters.apply(mine), image)
+    context = {
+        "image": image,
+        "filters": filters,
+        "newer": newer,
+        "older": older,
+        "collections": filters.collections,
+        "in_collections": list(image.collections.all()),
+    }
+    return render(request, "gallery/image_detail.html", context)
 
 
 @require_GET
-def image_file(request: HttpRequest, image_id: str, variant: str) -> FileResponse:
-    """The original or the thumbnail, only to its owner. Files are never served by path."""
+def image_file(request: HttpRequest, image_id: str, variant: str) -> HttpResponse:
+    """The original or the thumbnail, only to its owner (or an operator, for admin)."""
     image = get_object_or_404(Image.objects.files_visible_to(request.user), uuid=image_id)
-    field = image.file if variant == "original" else image.thumbnail
-    download = request.GET.get("download") == "1"
-    response = FileResponse(
-        field.open("rb"), as_attachment=download, filename=image.download_name(variant)
-    )
-    # The bytes under a UUID never change; only their owner may keep a copy.
-    response["Cache-Control"] = "private, max-age=31536000, immutable"
-    return response
+    return file_response(request, image, variant, download=request.GET.get("download") == "1")
+
+
+@require_POST
+def toggle_favourite(request: HttpRequest, image_id: str) -> HttpResponse:
+    image = get_object_or_404(Image.objects.for_user(request.user), uuid=image_id)
+    image.toggle_favourite()
+    if request.htmx:
+        in_form = request.POST.get("in_form") == "1"  # the grid button, not the detail form
+        return render(
+            request, "includes/favourite_button.html", {"image": image, "in_form": in_form}
+        )
+    return redirect_back(request, reverse("image_detail", args=[image.uuid]))
+
+
+@require_http_methods(["GET", "POST"])
+def delete_image(request: HttpRequest, image_id: str) -> HttpResponse:
+    """GET asks for confirmation (so it works without JavaScript); POST deletes, files too."""
+    image = get_object_or_404(Image.objects.for_user(request.user), uuid=image_id)
+    if request.method == "POST":
+        Image.objects.filter(pk=image.pk).delete_with_files()
+        return redirect("image_list")
+    return render(request, "gallery/image_confirm_delete.html", {"image": image})
+
+
+def safe_next(request: HttpRequest, fallback: str) -> str:
+    """The page a form came from (its `next` field), if it is one of ours."""
+    target = request.POST.get("next", "")
+    safe = url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure())
+    return target if safe and target else fallback
+
+
+def redirect_back(request: HttpRequest, fallback: str) -> HttpResponse:
+    return redirect(safe_next(request, fallback))

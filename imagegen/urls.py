@@ -5,6 +5,7 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 from django.views.i18n import set_language
 
+from gallery import bulk_views, collection_views
 from gallery import views as gallery_views
 from imagegen import account_views, views
 
@@ -13,6 +14,7 @@ urlpatterns = [
     path("generate/", views.generate, name="generate"),
     path("generations/<uuid:generation_id>/", views.generation_detail, name="generation"),
     path("images/", gallery_views.image_list, name="image_list"),
+    path("images/bulk/", bulk_views.bulk_action, name="image_bulk"),
     path("images/<uuid:image_id>/", gallery_views.image_detail, name="image_detail"),
     path(
         "images/<uuid:image_id>/original",
@@ -25,6 +27,31 @@ urlpatterns = [
         gallery_views.image_file,
         {"variant": "thumbnail"},
         name="image_thumbnail",
+    ),
+    path(
+        "images/<uuid:image_id>/favourite/", gallery_views.toggle_favourite, name="image_favourite"
+    ),
+    path("images/<uuid:image_id>/delete/", gallery_views.delete_image, name="image_delete"),
+    path(
+        "images/<uuid:image_id>/collections/",
+        collection_views.collection_membership,
+        name="image_collections",
+    ),
+    path("collections/", collection_views.collection_list, name="collection_list"),
+    path(
+        "collections/<uuid:collection_id>/",
+        collection_views.collection_detail,
+        name="collection_detail",
+    ),
+    path(
+        "collections/<uuid:collection_id>/rename/",
+        collection_views.collection_rename,
+        name="collection_rename",
+    ),
+    path(
+        "collections/<uuid:collection_id>/delete/",
+        collection_views.collection_delete,
+        name="collection_delete",
     ),
     path("accounts/signup/", account_views.signup, name="signup"),
     path(

@@ -1,8 +1,12 @@
 """My images: the list, the detail page and the private files, each only for their owner."""
 
+from pathlib import Path
+
 from django.contrib.auth.models import Permission, User
 from django.test import Client
 from django.urls import reverse
+
+from gallery.models import Image
 
 
 def test_the_list_shows_only_my_images(alice, bob, alice_client: Client, make_image) -> None:
@@ -15,13 +19,13 @@ def test_the_list_shows_only_my_images(alice, bob, alice_client: Client, make_im
 
 
 def test_the_list_pages_newest_first(alice, alice_client: Client, make_image, monkeypatch) -> None:
-    monkeypatch.setattr("gallery.views.PAGE_SIZE", 2)
+    monkeypatch.setattr("gallery.filters.PAGE_SIZE", 2)
     images = [make_image(alice, prompt=f"image {i}") for i in range(3)]
     first = alice_client.get(reverse("image_list"))
     assert [i.pk for i in first.context["images"]] == [images[2].pk, images[1].pk]
     second = alice_client.get(reverse("image_list"), {"before": first.context["next_before"]})
     assert [i.pk for i in second.context["images"]] == [images[0].pk]
-    assert second.context["next_before"] == ""
+    assert second.context["next_before"] is None
 
 
 def test_the_detail_page_shows_the_metadata(alice, alice_client: Client, make_image) -> None:
@@ -84,3 +88,102 @@ def test_an_operator_with_permission_sees_thumbnails_in_admin(alice, bob, make_i
 def test_the_file_views_refuse_post(alice, alice_client: Client, make_image) -> None:
     image = make_image(alice)
     assert alice_client.post(reverse("image_original", args=[image.uuid])).status_code == 405
+
+
+def test_the_grid_search_and_filters_combine_and_stay_in_the_url(
+    alice, alice_client: Client, make_image
+) -> None:
+    harbour = make_image(alice, prompt="a quiet harbour at night")
+    make_image(alice, prompt="a busy harbour at noon", model_name="dall-e-2")
+    make_image(alice, prompt="a mountain lake")
+    response = alice_client.get(reverse("image_list"), {"q": "harbour", "model": "dall-e-3"})
+    assert [i.uuid for i in response.context["images"]] == [harbour.uuid]
+    page = response.content.decode()
+    assert 'value="harbour"' in page
+    assert f"{reverse('image_detail', args=[harbour.uuid])}?q=harbour&amp;model=dall-e-3" in page
+
+
+def test_a_bad_filter_is_reported_and_ignored(alice, alice_client: Client, make_image) -> None:
+    make_image(alice)
+    response = alice_client.get(reverse("image_list"), {"size": "huge", "since": "yesterday"})
+    assert response.status_code == 200
+    assert len(response.context["images"]) == 1
+    assert "WIDTHxHEIGHT" in response.content.decode()
+
+
+def test_favourites_filter_and_size_filter(alice, alice_client: Client, make_image) -> None:
+    liked = make_image(alice, prompt="liked")
+    make_image(alice, prompt="not liked")
+    liked.toggle_favourite()
+    response = alice_client.get(reverse("image_list"), {"favourites": "on", "size": "64x48"})
+    assert [i.uuid for i in response.context["images"]] == [liked.uuid]
+    assert not alice_client.get(reverse("image_list"), {"size": "1024x1024"}).context["images"]
+
+
+def test_the_next_page_for_infinite_scroll_is_a_fragment(
+    alice, alice_client: Client, make_image, monkeypatch
+) -> None:
+    monkeypatch.setattr("gallery.filters.PAGE_SIZE", 1)
+    older, newer = make_image(alice, prompt="older"), make_image(alice, prompt="newer")
+    first = alice_client.get(reverse("image_list")).content.decode()
+    assert f'before={newer.id}"' in first and 'hx-trigger="revealed"' in first
+    fragment = alice_client.get(
+        reverse("image_list"), {"before": newer.id}, headers={"HX-Request": "true"}
+    ).content.decode()
+    assert "<html" not in fragment
+    assert str(older.uuid) in fragment and str(newer.uuid) not in fragment
+
+
+def test_the_detail_page_links_to_its_neighbours_in_the_search(
+    alice, alice_client: Client, make_image
+) -> None:
+    first = make_image(alice, prompt="cat one")
+    make_image(alice, prompt="dog")
+    middle = make_image(alice, prompt="cat two")
+    last = make_image(alice, prompt="cat three")
+    response = alice_client.get(reverse("image_detail", args=[middle.uuid]), {"q": "cat"})
+    assert response.context["newer"].uuid == last.uuid
+    assert response.context["older"].uuid == first.uuid
+    assert 'rel="next"' in response.content.decode()
+
+
+def test_favourite_toggles_with_htmx_and_without(alice, alice_client: Client, make_image) -> None:
+    image = make_image(alice)
+    url = reverse("image_favourite", args=[image.uuid])
+    response = alice_client.post(url, {"next": "/images/"})
+    assert response["Location"] == "/images/"
+    image.refresh_from_db()
+    assert image.favourite
+    fragment = alice_client.post(url, headers={"HX-Request": "true"}).content.decode()
+    image.refresh_from_db()
+    assert not image.favourite
+    assert 'aria-pressed="false"' in fragment
+
+
+def test_favourite_never_redirects_off_site(alice, alice_client: Client, make_image) -> None:
+    image = make_image(alice)
+    response = alice_client.post(
+        reverse("image_favourite", args=[image.uuid]), {"next": "https://evil.example/"}
+    )
+    assert response["Location"] == reverse("image_detail", args=[image.uuid])
+
+
+def test_deleting_an_image_asks_first_then_removes_its_files(
+    alice, alice_client: Client, make_image
+) -> None:
+    image = make_image(alice)
+    paths = [image.file.path, image.thumbnail.path]
+    url = reverse("image_delete", args=[image.uuid])
+    assert "Delete this image?" in alice_client.get(url).content.decode()
+    response = alice_client.post(url)
+    assert response["Location"] == reverse("image_list")
+    assert not Image.objects.filter(pk=image.pk).exists()
+    assert not any(Path(path).exists() for path in paths)
+
+
+def test_nobody_else_can_favourite_or_delete(bob, alice_client: Client, make_image) -> None:
+    image = make_image(bob)
+    for name in ("image_favourite", "image_delete"):
+        assert alice_client.post(reverse(name, args=[image.uuid])).status_code == 404
+    image.refresh_from_db()
+    assert not image.favourite

@@ -1,2 +1,38 @@
 // Progressive enhancement only: every page works without this file.
 document.documentElement.classList.add("js");
+
+// Copy buttons: <button data-copy="#selector" data-copied="Copied">.
+document.addEventListener("click", (event) => {
+  const button = event.target.closest("[data-copy]");
+  if (!button) return;
+  const source = document.querySelector(button.dataset.copy);
+  if (!source || !navigator.clipboard) return;
+  const text = "value" in source ? source.value : source.textContent;
+  navigator.clipboard.writeText(text.trim()).then(() => {
+    const label = button.textContent;
+    button.textContent = button.dataset.copied || "Copied";
+    setTimeout(() => { button.textContent = label; }, 1500);
+  });
+});
+
+// Image pages: arrow keys move through the current search, Escape goes back to the grid.
+document.addEventListener("keydown", (event) => {
+  const nav = document.querySelector("[data-keyboard-nav]");
+  if (!nav || event.altKey || event.ctrlKey || event.metaKey) return;
+  if (event.target.closest("input, textarea, select, [contenteditable]")) return;
+  const rtl = document.documentElement.dir === "rtl";
+  const keys = { ArrowLeft: rtl ? "next" : "previous", ArrowRight: rtl ? "previous" : "next", Escape: "Escape" };
+  const link = keys[event.key] && nav.querySelector(`[data-key="${keys[event.key]}"]`);
+  if (link) { event.preventDefault(); link.click(); }
+});
+
+// The gallery's selection count.
+function updateSelection() {
+  const gallery = document.getElementById("gallery");
+  const counter = gallery && gallery.querySelector("[data-selected-count]");
+  if (!counter) return;
+  const count = gallery.querySelectorAll(".tile-select:checked").length;
+  counter.textContent = count ? `${count} ✓` : "";
+}
+document.addEventListener("change", (event) => { if (event.target.matches(".tile-select")) updateSelection(); });
+document.addEventListener("htmx:afterSettle", updateSelection);

@@ -1,0 +1,75 @@
+"""Zip archives of originals, streamed while they are written, with a metadata JSON per image."""
+
+import json
+import zipfile
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from gallery.ingest import metadata_document
+from gallery.models import Image
+
+CHUNK = 256 * 1024
+
+
+class _Spool:
+    """A write-only, unseekable target: zipfile then writes data descriptors, so the archive
+    can be sent while it is made, without holding more than one chunk in memory."""
+
+    def __init__(self) -> None:
+        self._chunks: list[bytes] = []
+        self._position = 0
+
+    def write(self, data: bytes) -> int:
+        self._chunks.append(bytes(data))
+        self._position += len(data)
+        return len(data)
+
+    def tell(self) -> int:
+        return self._position
+
+    def flush(self) -> None:
+        pass
+
+    def drain(self) -> bytes:
+        data, self._chunks = b"".join(self._chunks), []
+        return data
+
+
+def stream_archive(images: Iterable[Image]) -> Iterator[bytes]:
+    spool = _Spool()
+    used: set[str] = set()
+    # Images are already compressed: storing them is as small and far faster than deflating.
+    with zipfile.ZipFile(spool, "w", compression=zipfile.ZIP_STORED) as archive:
+        for image in images:
+            name = _unique(image.download_name(), used)
+            with (
+                image.file.open("rb") as source,
+                archive.open(name, "w", force_zip64=True) as entry,
+            ):
+                while chunk := source.read(CHUNK):
+                    entry.write(chunk)
+                    yield spool.drain()
+            stem = name.rsplit(".", 1)[0]
+            archive.writestr(
+                f"{stem}.json", json.dumps(_metadata(image), indent=2, ensure_ascii=False)
+            )
+            yield spool.drain()
+    yield spool.drain()
+
+
+def _metadata(image: Image) -> dict[str, Any]:
+    return metadata_document(image) | {
+        "format": image.format,
+        "bytes": image.bytes,
+        "sha256": image.sha256,
+        "favourite": image.favourite,
+    }
+
+
+def _unique(name: str, used: set[str]) -> str:
+    stem, dot, extension = name.rpartition(".")
+    candidate, number = name, 2
+    while candidate in used:
+        candidate, number = f"{stem}-{number}{dot}{extension}", number + 1
+    used.add(candidate)
+    return candidate

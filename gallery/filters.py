@@ -1,0 +1,114 @@
+"""The gallery's search and filters, read from the query string so a search can be bookmarked."""
+
+import datetime
+from typing import Any
+
+from django import forms
+from django.contrib.auth.models import User
+from django.db.models import QuerySet
+from django.utils.translation import gettext_lazy as _
+
+from gallery.models import Collection, Image
+from imagegen.models import ImageModel
+
+PAGE_SIZE = 60
+FORMATS = [("png", "PNG"), ("jpeg", "JPEG"), ("webp", "WebP")]
+
+
+class GalleryFilters(forms.Form):
+    """Every field is optional; an invalid one is reported and ignored, never a server error."""
+
+    q = forms.CharField(label=_("Search prompts"), required=False, max_length=500, strip=True)
+    model = forms.ChoiceField(label=_("Model"), required=False)
+    size = forms.RegexField(
+        label=_("Size"),
+        required=False,
+        regex=r"^\d{1,5}x\d{1,5}$",
+        error_messages={"invalid": _("Write a size as WIDTHxHEIGHT, e.g. 1024x1024.")},
+        widget=forms.TextInput(attrs={"placeholder": "1024x1024", "list": "gallery-sizes"}),
+    )
+    format = forms.ChoiceField(label=_("Format"), required=False)
+    since = forms.DateField(
+        label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    until = forms.DateField(
+        label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    favourites = forms.BooleanField(label=_("Favourites only"), required=False)
+    collection = forms.ChoiceField(label=_("Collection"), required=False)
+
+    def __init__(self, data: Any, *, user: User) -> None:
+        super().__init__(data)
+        everything = [("", _("All"))]
+        self.fields["model"].choices = everything + [
+            (m.name, m.label) for m in ImageModel.objects.only("name", "label")
+        ]
+        self.fields["format"].choices = everything + FORMATS
+        self.collections = list(Collection.objects.for_user(user).only("uuid", "name"))
+        self.fields["collection"].choices = everything + [
+            (str(c.uuid), c.name) for c in self.collections
+        ]
+
+    def apply(self, images: QuerySet[Image]) -> QuerySet[Image]:
+        """Narrow `images` by every valid filter; search last, so it sees the narrowed set."""
+        values = self.cleaned_data if self.is_valid() else self._valid_values()
+        if values.get("model"):
+            images = images.filter(model_name=values["model"])
+        if values.get("size"):
+            width, height = values["size"].split("x")
+            images = images.filter(width=int(width), height=int(height))
+        if values.get("format"):
+            images = images.filter(format=values["format"])
+        if values.get("since"):
+            images = images.filter(created_at__gte=start_of(values["since"]))
+        if values.get("until"):
+            images = images.filter(created_at__lt=start_of(values["until"], days_after=1))
+        if values.get("favourites"):
+            images = images.filter(favourite=True)
+        if values.get("collection"):
+            images = images.filter(collections__uuid=values["collection"])
+        return images.search(values.get("q", ""))
+
+    def _valid_values(self) -> dict[str, Any]:
+        return {name: value for name, value in self.cleaned_data.items() if name not in self.errors}
+
+    @property
+    def is_filtered(self) -> bool:
+        return any(self._valid_values().values()) if self.is_bound else False
+
+    def query_string(self, **changes: Any) -> str:
+        """The current filters as a query string, for links that keep the search."""
+        params = self.data.copy() if hasattr(self.data, "copy") else dict(self.data)
+        for key in ("before", *changes):
+            params.pop(key, None)
+        for key, value in changes.items():
+            if value not in (None, ""):
+                params[key] = value
+        return params.urlencode() if hasattr(params, "urlencode") else ""
+
+
+def start_of(day: datetime.date, *, days_after: int = 0) -> datetime.datetime:
+    from django.utils import timezone
+
+    moment = datetime.datetime.combine(day + datetime.timedelta(days=days_after), datetime.time())
+    return timezone.make_aware(moment)
+
+
+def page_of(images: QuerySet[Image], before: str | None) -> tuple[list[Image], int | None]:
+    """One page, newest first, after the keyset cursor `before` (an image id); no OFFSET scans.
+
+    Returns the images and the cursor for the next page (None on the last page).
+    """
+    if before and before.isdigit():
+        images = images.filter(id__lt=int(before))
+    rows = list(images.order_by("-id")[: PAGE_SIZE + 1])
+    if len(rows) > PAGE_SIZE:
+        return rows[:PAGE_SIZE], rows[PAGE_SIZE - 1].id
+    return rows, None
+
+
+def neighbours(images: QuerySet[Image], image: Image) -> tuple[Image | None, Image | None]:
+    """The newer and the older image next to `image` within the same search."""
+    newer = images.filter(id__gt=image.id).order_by("id").only("uuid").first()
+    older = images.filter(id__lt=image.id).order_by("-id").only("uuid").first()
+    return newer, older

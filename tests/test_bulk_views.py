@@ -1,0 +1,88 @@
+"""Bulk actions on selected images: delete, collections, zip download."""
+
+import io
+import json
+import zipfile
+
+from django.test import Client
+from django.urls import reverse
+
+from gallery.embedding import read_metadata
+from gallery.models import Collection, Image
+
+URL = reverse("image_bulk")
+
+
+def test_bulk_delete_asks_first_then_deletes_only_my_selection(
+    alice, bob, alice_client: Client, make_image
+) -> None:
+    mine = [make_image(alice, prompt=f"mine {i}") for i in range(3)]
+    theirs = make_image(bob)
+    selection = [mine[0].uuid, mine[1].uuid, theirs.uuid, "not-a-uuid"]
+    confirm = alice_client.post(URL, {"action": "delete", "images": selection})
+    assert "Delete 2 images?" in confirm.content.decode()
+    assert Image.objects.count() == 4
+    alice_client.post(URL, {"action": "delete", "confirm": "yes", "images": selection})
+    assert set(Image.objects.values_list("uuid", flat=True)) == {mine[2].uuid, theirs.uuid}
+
+
+def test_bulk_add_and_remove_from_a_collection(alice, alice_client: Client, make_image) -> None:
+    images = [make_image(alice) for _ in range(3)]
+    collection = Collection.objects.create(owner=alice, name="Set")
+    collection.images.add(images[0])
+    selected = [image.uuid for image in images]
+    alice_client.post(URL, {"action": "add", "collection": collection.uuid, "images": selected})
+    assert collection.images.count() == 3
+    alice_client.post(
+        URL, {"action": "remove", "collection": collection.uuid, "images": selected[:2]}
+    )
+    assert list(collection.images.all()) == [images[2]]
+
+
+def test_bulk_add_refuses_another_persons_collection(alice, bob, alice_client, make_image) -> None:
+    image = make_image(alice)
+    theirs = Collection.objects.create(owner=bob, name="Theirs")
+    response = alice_client.post(
+        URL, {"action": "add", "collection": theirs.uuid, "images": [image.uuid]}
+    )
+    assert response.status_code == 404
+    assert not theirs.images.exists()
+
+
+def test_zip_holds_the_originals_and_a_metadata_json_each(
+    alice, bob, alice_client: Client, make_image
+) -> None:
+    first, second = make_image(alice, prompt="a red kite"), make_image(alice, prompt="a red kite")
+    theirs = make_image(bob, prompt="secret")
+    response = alice_client.post(
+        URL, {"action": "zip", "images": [first.uuid, second.uuid, theirs.uuid]}
+    )
+    assert response["Content-Type"] == "application/zip"
+    assert response["Content-Disposition"].startswith('attachment; filename="images-')
+    archive = zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content)))
+    names = sorted(archive.namelist())
+    assert len(names) == 4 and len(set(names)) == 4
+    for image in (first, second):
+        original = next(n for n in names if str(image.uuid)[:8] in n and n.endswith(".png"))
+        data = archive.read(original)
+        assert data == image.file.open("rb").read()
+        assert read_metadata(data)["prompt"] == "a red kite"
+        document = json.loads(archive.read(original.replace(".png", ".json")))
+        assert document["image"] == str(image.uuid)
+        assert document["sha256"] == image.sha256
+    assert not any("secret" in name for name in names)
+
+
+def test_nothing_selected_or_no_action_is_explained(
+    alice, alice_client: Client, make_image
+) -> None:
+    image = make_image(alice)
+    response = alice_client.post(URL, {"action": "zip"}, follow=True)
+    assert "Select at least one image" in response.content.decode()
+    response = alice_client.post(URL, {"action": "dance", "images": [image.uuid]}, follow=True)
+    assert "Choose what to do" in response.content.decode()
+
+
+def test_bulk_needs_post_and_sign_in(client, alice_client) -> None:
+    assert alice_client.get(URL).status_code == 405
+    assert client.post(URL).status_code == 302
