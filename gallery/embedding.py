@@ -322,3 +322,106 @@ def _exif(prompt: str, parameters: str, creator: str) -> bytes:
     # UserComment, as A1111 writes it: "UNICODE" then UTF-16 in the (big-endian) TIFF byte order.
     exif.get_ifd(0x8769)[0x9286] = b"UNICODE\x00" + parameters.encode("utf-16-be")
     return exif.tobytes()[len(JPEG_EXIF) :]
+
+
+# Taking it out again
+def strip_metadata(data: bytes, fmt: str) -> bytes:
+    """`data` without what embed_metadata() spliced in: for sharing an image without its prompt.
+
+    Removes exactly our chunks and segments, never re-encoding, so the pixels are untouched and
+    whatever else the file carries (an ICC profile, a camera's EXIF, provenance data) stays. For a
+    file that had no metadata of its own, the result is the original byte for byte. Raises
+    ValueError for a file that is not `fmt`, like embed_metadata().
+    """
+    if fmt == "png":
+        ours = [
+            (start, end)
+            for ctype, start, end in _png_chunks(data)
+            if ctype in (b"tEXt", b"zTXt", b"iTXt") and _png_keyword(data, start) in PNG_KEYWORDS
+        ]
+        return _splice(data, 0, b"", ours)
+    if fmt == "jpeg":
+        return _strip_jpeg(data)
+    if fmt == "webp":
+        return _strip_webp(data)
+    raise ValueError(f"cannot strip metadata from {fmt!r}")
+
+
+def _strip_jpeg(data: bytes) -> bytes:
+    ours, extension, main_is_ours = [], [], False
+    for marker, start, end in _jpeg_segments(data):
+        payload = data[start + 4 : end]
+        if marker != 0xE1:
+            continue
+        if payload.startswith(JPEG_XMP) and _is_our_xmp(payload):
+            ours.append((start, end))
+            main_is_ours = True
+        elif payload.startswith(JPEG_XMP_EXTENSION):
+            extension.append((start, end))  # the rest of the one XMP packet a file may have
+        elif payload.startswith(JPEG_EXIF) and _is_our_exif(payload[len(JPEG_EXIF) :]):
+            ours.append((start, end))
+    return _splice(data, 0, b"", ours + (extension if main_is_ours else []))
+
+
+def _strip_webp(data: bytes) -> bytes:
+    if data[:4] != b"RIFF" or data[8:12] != b"WEBP":
+        raise ValueError("not a WebP file")
+    chunks = _riff_chunks(data)
+    kept = [
+        (fourcc, payload)
+        for fourcc, payload in chunks
+        if not (fourcc == b"XMP " and _is_our_xmp(payload))
+        and not (fourcc == b"EXIF" and _is_our_exif(payload))
+    ]
+    if len(kept) == len(chunks):
+        return data
+    if kept[0][0] != b"VP8X":
+        raise ValueError("WebP metadata without a VP8X header")
+    remaining = {fourcc for fourcc, _ in kept}
+    vp8x = bytearray(kept[0][1])
+    vp8x[0] &= ~(
+        (0 if b"XMP " in remaining else WEBP_XMP) | (0 if b"EXIF" in remaining else WEBP_EXIF)
+    )
+    if len(kept) == 2 and vp8x[0] & ~WEBP_ALPHA == 0 and kept[1][0] in (b"VP8 ", b"VP8L"):
+        # Only the header embedding added is left: back to the simple format it came in, when
+        # the header says no more than the bitstream does.
+        width, height, alpha = _webp_canvas(*kept[1])
+        canvas = (width - 1).to_bytes(3, "little") + (height - 1).to_bytes(3, "little")
+        if bytes(vp8x[4:10]) == canvas and bool(vp8x[0] & WEBP_ALPHA) == alpha:
+            return _riff_file(kept[1:])
+    return _riff_file([(b"VP8X", bytes(vp8x)), *kept[1:]])
+
+
+def _riff_file(chunks: list[tuple[bytes, bytes | memoryview]]) -> bytes:
+    body = [b"WEBP"]
+    for fourcc, payload in chunks:
+        body += [fourcc, struct.pack("<I", len(payload)), payload, b"\x00" * (len(payload) & 1)]
+    return b"".join([b"RIFF", struct.pack("<I", sum(len(part) for part in body)), *body])
+
+
+def _is_our_xmp(packet: bytes | memoryview) -> bool:
+    # Every packet _xmpmeta() writes declares our namespace, the small main packet of an
+    # Extended XMP file included.
+    return XMP_NAMESPACE.encode() in bytes(packet)
+
+
+def _is_our_exif(tiff: bytes | memoryview) -> bool:
+    """Whether an EXIF block has exactly the shape _exif() writes.
+
+    Recognised by its tags rather than its bytes, so files written under another Pillow version
+    are still recognised: ImageDescription, Software and an EXIF IFD holding only a UNICODE
+    UserComment. A camera's or another program's EXIF has other tags, and stays.
+    """
+    exif = PILImage.Exif()
+    try:
+        exif.load(JPEG_EXIF + bytes(tiff).removeprefix(JPEG_EXIF))
+        sub_ifd = exif.get_ifd(0x8769)
+    except (SyntaxError, ValueError, struct.error, OSError, KeyError, IndexError):
+        return False  # unreadable: not something we wrote
+    comment = sub_ifd.get(0x9286)
+    return (
+        set(exif) == {0x010E, 0x0131, 0x8769}
+        and set(sub_ifd) == {0x9286}
+        and isinstance(comment, bytes)
+        and comment.startswith(b"UNICODE\x00")
+    )

@@ -1,16 +1,134 @@
-"""PLACEHOLDER until the media module lands: owner-only FileResponse."""
+"""How an image's files leave the server, once a view has decided who may have them.
 
-from django.http import FileResponse, HttpRequest, HttpResponse
+Files are never reachable at a guessable public path: every original and thumbnail goes through
+a view that checks ownership or an active share link, and then through file_response(), which
+chooses how the bytes travel:
 
+- local storage, the default: Django streams the file (FileResponse);
+- local storage behind nginx, with MEDIA_ACCEL_REDIRECT_PREFIX set: an empty answer carrying
+  `X-Accel-Redirect`, and nginx sends the file from an `internal` location, which no browser can
+  request directly. With MEDIA_ACCEL_REDIRECT_PREFIX=/protected-media/ and MEDIA_ROOT=/srv/media/:
+
+      location /protected-media/ {
+          internal;                      # only reachable through X-Accel-Redirect
+          alias /srv/media/;
+          add_header X-Content-Type-Options nosniff always;
+      }
+
+  nginx keeps Content-Type, Content-Disposition and Cache-Control from our answer, and sets
+  Content-Length, ETag and byte ranges itself; it drops other headers, hence the add_header.
+- object storage (no local path, e.g. S3 through django-storages): a redirect to the storage's
+  URL, which django-storages signs and makes expire (AWS_QUERYSTRING_EXPIRE).
+
+A share that hides the prompt gets the original with our embedded metadata taken out. That copy
+is made in memory (bounded by the file's size, at most DOWNLOAD_MAX_BYTES) and never handed to
+nginx or to object storage, whose copies still carry the prompt.
+"""
+
+import logging
+from urllib.parse import quote
+
+from django.conf import settings
+from django.db.models.fields.files import FieldFile
+from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.utils.cache import get_conditional_response
+from django.utils.http import content_disposition_header
+
+from gallery import embedding
 from gallery.models import Image
+
+logger = logging.getLogger(__name__)
+
+# An owner's file names never change and their bytes are never rewritten (the UUID names an
+# image for ever), so a browser may keep them for a year without asking again; no shared cache
+# may keep them at all.
+OWNER_CACHE = "private, max-age=31536000, immutable"
+# A shared file may sit in a browser or CDN cache only briefly, and is never immutable: a link
+# can be revoked (or expire) at any moment, after which the file must stop answering, and every
+# cached copy outlives the revocation by up to this long.
+PUBLIC_MAX_AGE = 300
+PUBLIC_CACHE = f"public, max-age={PUBLIC_MAX_AGE}"
+# A signed storage URL is a short-lived secret of its own: never cache the redirect to it.
+REDIRECT_CACHE = "private, no-store"
 
 
 def file_response(
-    request: HttpRequest, image: Image, variant: str, *, download: bool = False, **options: object
+    request: HttpRequest,
+    image: Image,
+    variant: str,
+    *,
+    download: bool = False,
+    public: bool = False,
+    strip_metadata: bool = False,
 ) -> HttpResponse:
+    """The original or the thumbnail of `image`, for a caller that has checked access.
+
+    `public`: for a share link rather than the owner, which changes the caching. `download`: as
+    an attachment with a readable name. `strip_metadata`: nothing in the answer tells the
+    prompt: the original without our embedded metadata, and a file name without prompt words.
+    """
     field = image.file if variant == "original" else image.thumbnail
-    response = FileResponse(
-        field.open("rb"), as_attachment=download, filename=image.download_name(variant)
-    )
-    response["Cache-Control"] = "private, max-age=31536000, immutable"
-    return response
+    # Thumbnails are re-encoded by ingest and carry no metadata; only originals need stripping.
+    strip = strip_metadata and variant == "original"
+    if not strip and not _is_local(field):
+        response = HttpResponseRedirect(field.storage.url(field.name))
+        response["Cache-Control"] = REDIRECT_CACHE
+        return response
+    headers = {
+        "Content-Type": f"image/{image.format if variant == 'original' else 'webp'}",
+        "Content-Disposition": content_disposition_header(
+            download, _file_name(image, variant, neutral=strip_metadata)
+        ),
+        "Cache-Control": PUBLIC_CACHE if public else OWNER_CACHE,
+        "ETag": _etag(image, variant, stripped=strip),
+        "X-Content-Type-Options": "nosniff",
+    }
+    response = HttpResponse(headers=headers)
+    conditional = get_conditional_response(request, etag=headers["ETag"], response=response)
+    if conditional is not response:
+        return conditional  # 304 Not Modified, with the same ETag and Cache-Control
+    if strip:
+        response.content = _without_metadata(field, image)
+        response["Content-Length"] = str(len(response.content))
+        return response
+    if settings.MEDIA_ACCEL_REDIRECT_PREFIX:
+        response["X-Accel-Redirect"] = quote(settings.MEDIA_ACCEL_REDIRECT_PREFIX + field.name)
+        return response
+    streamed = FileResponse(field.open("rb"))
+    for name, value in headers.items():
+        streamed[name] = value  # FileResponse guesses a type and a name from the storage path
+    return streamed
+
+
+def _without_metadata(field: FieldFile, image: Image) -> bytes:
+    with field.open("rb") as file:
+        data = file.read()
+    try:
+        return embedding.strip_metadata(data, image.format)
+    except ValueError:
+        # Stripping walks the container exactly as embedding did, so a file it cannot walk is
+        # one ingest kept without embedded metadata (see ingest_image): there is none to take out.
+        logger.warning("served image %s as stored: no metadata to strip", image.uuid)
+        return data
+
+
+def _is_local(field: FieldFile) -> bool:
+    try:
+        field.path  # noqa: B018 (the storage answers only if the file is on a local disk)
+    except NotImplementedError:
+        return False
+    return True
+
+
+def _etag(image: Image, variant: str, *, stripped: bool) -> str:
+    if variant != "original":
+        # A thumbnail is written once under its image's UUID and never rewritten.
+        return f'"{image.uuid}-thumbnail"'
+    return f'"{image.sha256}-stripped"' if stripped else f'"{image.sha256}"'
+
+
+def _file_name(image: Image, variant: str, *, neutral: bool) -> str:
+    if neutral:
+        extension = image.format if variant == "original" else "webp"
+        return f"image-{str(image.uuid)[:8]}.{extension}"
+    return image.download_name(variant)

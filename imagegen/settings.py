@@ -229,3 +229,15 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {"httpx": {"level": "WARNING"}, "httpcore": {"level": "WARNING"}},
 }
+
+# --- Private media delivery (gallery/media.py, share links) ---
+# The URL prefix of an nginx `internal` location (for example /protected-media/) whose alias is
+# MEDIA_ROOT: Django checks who may see a file, then answers with X-Accel-Redirect and nginx
+# sends the bytes. Empty (the default): Django streams files itself. With object storage
+# (django-storages) files are not local and viewers are redirected to a signed, expiring URL.
+MEDIA_ACCEL_REDIRECT_PREFIX = env_str("MEDIA_ACCEL_REDIRECT_PREFIX")
+if MEDIA_ACCEL_REDIRECT_PREFIX and not (
+    MEDIA_ACCEL_REDIRECT_PREFIX.startswith("/") and MEDIA_ACCEL_REDIRECT_PREFIX.endswith("/")
+):
+    raise ImproperlyConfigured("MEDIA_ACCEL_REDIRECT_PREFIX must start and end with a slash.")
+# --- end of private media delivery ---

@@ -1,0 +1,163 @@
+"""Share links: when they expire, the active link behind a token, and what it may show.
+
+A link shows its one image, or the images of its collection, and nothing else of its owner's.
+Whether the prompt is shown (`hide_prompt`) is decided here for the page's text and its preview
+tags; gallery.media takes the prompt out of the served file.
+"""
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from django.db import models
+from django.db.models import F
+from django.http import HttpRequest
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.text import Truncator
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
+
+from gallery.media import PUBLIC_MAX_AGE
+from gallery.models import Image, ImageQuerySet, ShareLink
+
+TITLE_LENGTH = 70  # what chat apps show of a preview's title before cutting it
+
+
+class Expiry(models.TextChoices):
+    NEVER = "never", gettext_lazy("Never")
+    HOUR = "1h", gettext_lazy("In 1 hour")
+    DAY = "1d", gettext_lazy("In 1 day")
+    WEEK = "7d", gettext_lazy("In 7 days")
+    MONTH = "30d", gettext_lazy("In 30 days")
+    DATE = "date", gettext_lazy("At the end of a chosen day")
+
+
+EXPIRY_PERIODS: dict[str, timedelta] = {
+    Expiry.HOUR: timedelta(hours=1),
+    Expiry.DAY: timedelta(days=1),
+    Expiry.WEEK: timedelta(days=7),
+    Expiry.MONTH: timedelta(days=30),
+}
+
+
+def expiry_time(choice: str, last_day: date | None, now: datetime) -> datetime | None:
+    """When a link made `now` stops working; None for never.
+
+    A chosen day counts to its end in the person's time zone: the link works all of that day.
+    """
+    if choice == Expiry.DATE and last_day is not None:
+        next_day = datetime.combine(last_day + timedelta(days=1), time.min)
+        return timezone.make_aware(next_day, timezone.get_current_timezone())
+    period = EXPIRY_PERIODS.get(choice)
+    return now + period if period else None
+
+
+class Status(models.TextChoices):
+    ACTIVE = "active", gettext_lazy("Active")
+    EXPIRED = "expired", gettext_lazy("Expired")
+    REVOKED = "revoked", gettext_lazy("Revoked")
+
+
+def status_of(link: ShareLink) -> Status:
+    if link.revoked_at is not None:
+        return Status.REVOKED
+    return Status.ACTIVE if link.is_active else Status.EXPIRED
+
+
+def active_link_or_404(token: str) -> ShareLink:
+    """The active link behind `token`; unknown, revoked and expired tokens all answer 404."""
+    links = ShareLink.objects.active().select_related("image", "collection")
+    return get_object_or_404(links, token=token)
+
+
+def shared_images(link: ShareLink) -> ImageQuerySet:
+    """Every image the link shows, newest first: its image, or its collection's images."""
+    # Filtering on the owner too is a second lock: an image of someone else's could never be
+    # shown, even if it were wrongly put into the collection.
+    images = Image.objects.filter(owner_id=link.owner_id)
+    if link.image_id is not None:
+        return images.filter(pk=link.image_id)
+    return images.filter(collections=link.collection_id)
+
+
+def shared_image_or_404(link: ShareLink, image_id: str) -> Image:
+    return get_object_or_404(shared_images(link), uuid=image_id)
+
+
+def count_view(link: ShareLink) -> None:
+    # In the database, so that simultaneous views are all counted.
+    ShareLink.objects.filter(pk=link.pk).update(view_count=F("view_count") + 1)
+
+
+def public_max_age(link: ShareLink, now: datetime | None = None) -> int:
+    """How long a shared file may be cached: never past the moment the link expires."""
+    if link.expires_at is None:
+        return PUBLIC_MAX_AGE
+    left = (link.expires_at - (now or timezone.now())).total_seconds()
+    return max(0, min(PUBLIC_MAX_AGE, int(left)))
+
+
+def public_url(request: HttpRequest, link: ShareLink) -> str:
+    return request.build_absolute_uri(reverse("shared_page", args=[link.token]))
+
+
+def image_alt(link: ShareLink, image: Image) -> str:
+    return _("Shared image") if link.hide_prompt else image.alt_text
+
+
+@dataclass(frozen=True)
+class Preview:
+    """What a shared page says about itself: its title, and the OpenGraph and Twitter tags."""
+
+    title: str
+    description: str
+    url: str
+    image: Image | None = None
+    image_url: str = ""
+    image_alt: str = ""
+
+    @property
+    def image_type(self) -> str:
+        return f"image/{self.image.format}" if self.image else ""
+
+
+def image_preview(request: HttpRequest, link: ShareLink, image: Image) -> Preview:
+    if link.hide_prompt:
+        title, description = _("A shared image"), _("An image shared from Image studio.")
+    else:
+        title = Truncator(image.prompt).chars(TITLE_LENGTH)
+        description = _("An image made with %(model)s, %(size)s pixels.") % {
+            "model": image.model_name,
+            "size": image.size,
+        }
+    return _preview(request, link, title, description, image)
+
+
+def collection_preview(
+    request: HttpRequest, link: ShareLink, cover: Image | None, count: int
+) -> Preview:
+    assert link.collection is not None
+    description = ngettext(
+        "%(count)d image shared from Image studio.",
+        "%(count)d images shared from Image studio.",
+        count,
+    ) % {"count": count}
+    return _preview(request, link, link.collection.name, description, cover)
+
+
+def _preview(
+    request: HttpRequest, link: ShareLink, title: str, description: str, image: Image | None
+) -> Preview:
+    url = request.build_absolute_uri(request.path)  # no query string: one canonical address
+    if image is None:
+        return Preview(title, description, url)
+    original = reverse("shared_original", args=[link.token, image.uuid])
+    return Preview(
+        title,
+        description,
+        url,
+        image=image,
+        image_url=request.build_absolute_uri(original),
+        image_alt=image_alt(link, image),
+    )
