@@ -7,6 +7,7 @@ feeds the thumbnail, which is the cost that dominates (see bench/ingest.py).
 
 import functools
 import hashlib
+from collections.abc import Callable
 import importlib.metadata
 import io
 import json
@@ -72,13 +73,24 @@ class VerifiedImage:
     thumbnail_height: int
 
 
+class NotWanted(Exception):  # noqa: N818 - not an error: the job was cancelled meanwhile
+    """Raised when `still_wanted` says no at the moment the row would be saved."""
+
+
 def ingest_image(
-    generation: Generation, index: int, data: bytes, *, revised_prompt: str = ""
+    generation: Generation,
+    index: int,
+    data: bytes,
+    *,
+    revised_prompt: str = "",
+    still_wanted: Callable[[], bool] | None = None,
 ) -> Image:
     """Save image `index` of `generation`, once: a second call returns the row already saved.
 
     Raises InvalidImage when `data` is not a whole PNG, JPEG or WebP within the size limits.
-    A failure leaves no row and no file behind.
+    A failure leaves no row and no file behind. `still_wanted` is called inside the transaction
+    that saves the row (it may lock the generation); if it returns False nothing is kept and
+    NotWanted is raised.
     """
     existing = Image.objects.filter(generation=generation, index=index).first()
     if existing is not None:
@@ -109,7 +121,7 @@ def ingest_image(
         stored = data
     image.bytes = len(stored)
     image.sha256 = hashlib.sha256(stored).hexdigest()
-    return _store(image, stored, verified.thumbnail)
+    return _store(image, stored, verified.thumbnail, still_wanted)
 
 
 def verify_image(data: bytes) -> VerifiedImage:
@@ -165,7 +177,9 @@ def _thumbnail(im: PILImage.Image, fmt: str, width: int, height: int) -> Verifie
     return VerifiedImage(fmt, width, height, out.getvalue(), im.width, im.height)
 
 
-def _store(image: Image, stored: bytes, thumbnail: bytes) -> Image:
+def _store(
+    image: Image, stored: bytes, thumbnail: bytes, still_wanted: Callable[[], bool] | None
+) -> Image:
     """Write both files, then insert the row; on any failure delete what was written."""
     written: list[FieldFile] = []
     try:
@@ -176,6 +190,8 @@ def _store(image: Image, stored: bytes, thumbnail: bytes) -> Image:
         image.thumbnail.save("thumbnail", ContentFile(thumbnail), save=False)
         written.append(image.thumbnail)
         with transaction.atomic():
+            if still_wanted is not None and not still_wanted():
+                raise NotWanted
             image.save(force_insert=True)
     except IntegrityError:
         _delete(written)

@@ -6,6 +6,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -101,9 +102,16 @@ class ImageModel(models.Model):
         return Profile.from_mapping(values)
 
 
+UNFINISHED = ["queued", "running"]
+FINISHED = {"succeeded", "failed", "cancelled"}
+
+
 class GenerationQuerySet(models.QuerySet["Generation"]):
     def for_user(self, user: Any) -> "GenerationQuerySet":
         return self.filter(owner=user)
+
+    def unfinished(self) -> "GenerationQuerySet":
+        return self.filter(status__in=UNFINISHED)
 
 
 class Generation(models.Model):
@@ -114,6 +122,7 @@ class Generation(models.Model):
         RUNNING = "running", _("Running")
         SUCCEEDED = "succeeded", _("Done")
         FAILED = "failed", _("Failed")
+        CANCELLED = "cancelled", _("Cancelled")
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     owner = models.ForeignKey(
@@ -140,6 +149,14 @@ class Generation(models.Model):
     upstream_ms = models.PositiveIntegerField(
         null=True, blank=True, help_text=_("Time spent waiting for the upstream.")
     )
+    # Durable-job bookkeeping: which worker process runs it, how often it was started (a job
+    # whose worker died is retried once), the newest streamed preview, and whether its owner
+    # has seen how it ended.
+    worker_id = models.CharField(max_length=64, blank=True)
+    runs = models.PositiveSmallIntegerField(default=0)
+    preview = models.BinaryField(null=True, blank=True, editable=False)
+    previews_received = models.PositiveSmallIntegerField(default=0)
+    seen_at = models.DateTimeField(null=True, blank=True)
 
     objects = GenerationQuerySet.as_manager()
 
@@ -152,7 +169,11 @@ class Generation(models.Model):
 
     @property
     def is_finished(self) -> bool:
-        return self.status in {self.Status.SUCCEEDED, self.Status.FAILED}
+        return self.status in FINISHED
+
+    @property
+    def is_cancellable(self) -> bool:
+        return self.status in {self.Status.QUEUED, self.Status.RUNNING}
 
     @property
     def requested_images(self) -> int:
@@ -164,16 +185,28 @@ class Generation(models.Model):
             return int((self.finished_at - self.started_at).total_seconds() * 1000)
         return None
 
-    def mark_running(self) -> None:
-        self.status = self.Status.RUNNING
-        self.started_at = timezone.now()
-        self.save(update_fields=["status", "started_at"])
+    # Every state change below is a conditional UPDATE, so two processes (a worker and a person
+    # pressing Cancel, or two deliveries of the same task) can never both win.
 
-    def mark_failed(self, code: str, message: str) -> None:
-        self.status = self.Status.FAILED
-        self.error_code, self.error_message = code, message
-        self.finished_at = timezone.now()
-        self.save(update_fields=["status", "error_code", "error_message", "finished_at"])
+    def claim(self, worker_id: str) -> bool:
+        """Start a queued generation on this worker; False if it is not queued any more."""
+        claimed = Generation.objects.filter(pk=self.pk, status=self.Status.QUEUED).update(
+            status=self.Status.RUNNING,
+            started_at=timezone.now(),
+            worker_id=worker_id,
+            runs=F("runs") + 1,
+        )
+        self.refresh_from_db()
+        return bool(claimed)
+
+    def _update_while_running(self, **fields: Any) -> bool:
+        updated = Generation.objects.filter(pk=self.pk, status=self.Status.RUNNING).update(**fields)
+        if updated:
+            for name, value in fields.items():
+                setattr(self, name, value)
+        else:
+            self.refresh_from_db()
+        return bool(updated)
 
     def record_response(
         self,
@@ -183,28 +216,78 @@ class Generation(models.Model):
         returned_settings: dict[str, str],
         attempts: int,
         upstream_ms: int,
-    ) -> None:
-        self.request_id = request_id
-        self.usage = usage
-        self.returned_settings = returned_settings
-        self.attempts = attempts
-        self.upstream_ms = upstream_ms
-        self.save(
-            update_fields=["request_id", "usage", "returned_settings", "attempts", "upstream_ms"]
+    ) -> bool:
+        return self._update_while_running(
+            request_id=request_id,
+            usage=usage,
+            returned_settings=returned_settings,
+            attempts=attempts,
+            upstream_ms=upstream_ms,
         )
 
-    def mark_finished(
-        self, *, saved: int, failed: int, error_code: str, error_message: str
-    ) -> None:
-        """Done if at least one image was kept; failed images are counted and explained."""
-        self.status = self.Status.SUCCEEDED if saved else self.Status.FAILED
-        self.images_failed = failed
-        self.error_code, self.error_message = error_code, error_message
-        self.finished_at = timezone.now()
-        self.save(
-            update_fields=["status", "images_failed", "finished_at", "error_code", "error_message"]
+    def save_preview(self, data: bytes) -> bool:
+        return self._update_while_running(
+            preview=data, previews_received=F("previews_received") + 1
         )
+
+    def mark_failed(self, code: str, message: str) -> bool:
+        return self._update_while_running(
+            status=self.Status.FAILED,
+            error_code=code,
+            error_message=message,
+            finished_at=timezone.now(),
+        )
+
+    def mark_finished(self, *, saved: int, failed: int, error_code: str, error_message: str) -> bool:
+        """Done if at least one image was kept; failed images are counted and explained."""
+        return self._update_while_running(
+            status=self.Status.SUCCEEDED if saved else self.Status.FAILED,
+            images_failed=failed,
+            error_code=error_code,
+            error_message=error_message,
+            finished_at=timezone.now(),
+            preview=None,  # the images replace the preview
+        )
+
+    def cancel(self) -> bool:
+        """Stop a queued or running job; a worker still busy with it saves nothing more."""
+        cancelled = Generation.objects.filter(pk=self.pk, status__in=UNFINISHED).update(
+            status=self.Status.CANCELLED,
+            error_code="cancelled",
+            error_message=_("Cancelled."),
+            finished_at=timezone.now(),
+            preview=None,
+        )
+        self.refresh_from_db()
+        return bool(cancelled)
+
+    def lock_if_running(self) -> bool:
+        """Inside a transaction: lock the row and say whether the job may still save images."""
+        return (
+            Generation.objects.select_for_update()
+            .filter(pk=self.pk, status=self.Status.RUNNING)
+            .exists()
+        )
+
+    def mark_seen(self) -> None:
+        """The owner has seen how it ended: it is no longer shown as new."""
+        if self.is_finished and self.seen_at is None:
+            self.seen_at = timezone.now()
+            Generation.objects.filter(pk=self.pk).update(seen_at=self.seen_at)
 
     def form_initial(self) -> dict[str, Any]:
         """This generation's settings as initial values for the generate form (remix)."""
         return {"model": self.model_name, "prompt": self.prompt, **self.parameters}
+
+
+class WorkerProcess(models.Model):
+    """A running `run_workers` process, seen recently. A job whose worker stopped being seen
+    was interrupted (the process was killed) and is retried once or failed."""
+
+    worker_id = models.CharField(max_length=64, primary_key=True)
+    threads = models.PositiveSmallIntegerField(default=1)
+    started_at = models.DateTimeField(auto_now_add=True)
+    seen_at = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return self.worker_id

@@ -170,11 +170,10 @@ STORAGES = {
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(BASE_DIR / "media")))
 MEDIA_URL = "/private-media-is-served-by-views/"
 
-TASKS = {
-    "default": {
-        "BACKEND": env_str("TASKS_BACKEND", "django.tasks.backends.immediate.ImmediateBackend"),
-    }
-}
+# Generations run as durable background jobs: django-tasks-db keeps the queue in the database,
+# and `manage.py run_workers` runs them (see the README). The immediate backend runs a job inside
+# the request instead (the test suite's default).
+TASKS = {"default": {"BACKEND": env_str("TASKS_BACKEND", "django_tasks_db.DatabaseBackend")}}
 
 # Security headers. Scripts and styles come only from our own static files.
 SECURE_CONTENT_TYPE_NOSNIFF = True
