@@ -172,6 +172,16 @@ class Generation(models.Model):
         return self.status in FINISHED
 
     @property
+    def is_new(self) -> bool:
+        """Ended while its owner was elsewhere, and not shown to them since."""
+        return self.is_finished and self.seen_at is None
+
+    @property
+    def elapsed_seconds(self) -> int:
+        end = self.finished_at or timezone.now()
+        return max(0, int((end - self.created_at).total_seconds()))
+
+    @property
     def is_cancellable(self) -> bool:
         return self.status in {self.Status.QUEUED, self.Status.RUNNING}
 
@@ -238,7 +248,9 @@ class Generation(models.Model):
             finished_at=timezone.now(),
         )
 
-    def mark_finished(self, *, saved: int, failed: int, error_code: str, error_message: str) -> bool:
+    def mark_finished(
+        self, *, saved: int, failed: int, error_code: str, error_message: str
+    ) -> bool:
         """Done if at least one image was kept; failed images are counted and explained."""
         return self._update_while_running(
             status=self.Status.SUCCEEDED if saved else self.Status.FAILED,

@@ -13,6 +13,16 @@ urlpatterns = [
     path("", RedirectView.as_view(pattern_name="generate"), name="home"),
     path("generate/", views.generate, name="generate"),
     path("generations/<uuid:generation_id>/", views.generation_detail, name="generation"),
+    path(
+        "generations/<uuid:generation_id>/cancel/",
+        views.cancel_generation,
+        name="generation_cancel",
+    ),
+    path(
+        "generations/<uuid:generation_id>/preview",
+        views.generation_preview,
+        name="generation_preview",
+    ),
     path("images/", gallery_views.image_list, name="image_list"),
     path("images/bulk/", bulk_views.bulk_action, name="image_bulk"),
     path("images/<uuid:image_id>/", gallery_views.image_detail, name="image_detail"),

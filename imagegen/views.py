@@ -5,14 +5,16 @@ from typing import Any
 
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_GET, require_http_methods
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import HttpResponseStopPolling
 from django_htmx.middleware import HtmxDetails
 
 from imagegen.forms import GenerateForm, initial_from
 from imagegen.models import Generation
 from imagegen.tasks import submit_generation
 
-RECENT_GENERATIONS = 8
+RECENT_GENERATIONS = 12
 
 
 class HtmxHttpRequest(HttpRequest):
@@ -40,11 +42,15 @@ def generate(request: HtmxHttpRequest) -> HttpResponse:
         template += "#model-fields"
     elif request.htmx and request.method == "POST":
         template += "#layout"
-    recent = Generation.objects.for_user(request.user).prefetch_related("images")[
-        :RECENT_GENERATIONS
-    ]
-    context = {"form": form, "recent": recent}
-    return render(request, template, context)
+    recent = list(
+        Generation.objects.for_user(request.user).prefetch_related("images")[:RECENT_GENERATIONS]
+    )
+    response = render(request, template, {"form": form, "recent": recent})
+    # Jobs that ended while the person was away were just shown marked "new"; now they are seen.
+    Generation.objects.filter(pk__in=[g.pk for g in recent if g.is_new]).update(
+        seen_at=timezone.now()
+    )
+    return response
 
 
 def _initial_values(request: HtmxHttpRequest) -> dict[str, Any]:
@@ -61,7 +67,36 @@ def _initial_values(request: HtmxHttpRequest) -> dict[str, Any]:
 
 @require_GET
 def generation_detail(request: HtmxHttpRequest, generation_id: str) -> HttpResponse:
+    """The job's page; its card polls this URL (htmx) until the job has ended."""
     generation = get_object_or_404(
         Generation.objects.for_user(request.user).prefetch_related("images"), pk=generation_id
     )
-    return render(request, "imagegen/generation_detail.html", {"generation": generation})
+    if not request.htmx:
+        generation.mark_seen()
+        return render(request, "imagegen/generation_detail.html", {"generation": generation})
+    response = render(request, "includes/generation_card.html", {"generation": generation})
+    if generation.is_finished:
+        generation.mark_seen()  # it ended in front of the person
+        return HttpResponseStopPolling(response.content)
+    return response
+
+
+@require_POST
+def cancel_generation(request: HtmxHttpRequest, generation_id: str) -> HttpResponse:
+    generation = get_object_or_404(Generation.objects.for_user(request.user), pk=generation_id)
+    generation.cancel()
+    if request.htmx:
+        response = render(request, "includes/generation_card.html", {"generation": generation})
+        return HttpResponseStopPolling(response.content)
+    return redirect("generation", generation_id=generation.pk)
+
+
+@require_GET
+def generation_preview(request: HtmxHttpRequest, generation_id: str) -> HttpResponse:
+    """The newest streamed partial image of a running job, as a small WebP."""
+    generation = get_object_or_404(Generation.objects.for_user(request.user), pk=generation_id)
+    if not generation.preview:
+        raise Http404
+    response = HttpResponse(bytes(generation.preview), content_type="image/webp")
+    response["Cache-Control"] = "private, no-store"  # replaced by the next partial image
+    return response

@@ -76,3 +76,88 @@ def test_some_images_saved_and_some_failed_is_done_with_a_count(alice, monkeypat
     assert generation.images.count() == 2
     assert generation.images_failed == 1
     assert generation.error_code == "bad_image"
+
+
+def test_a_job_cancelled_while_the_upstream_works_saves_nothing(alice, monkeypatch) -> None:
+    from imagegen import service
+
+    generation = queued(alice, n=2)
+    real_generate = service.generate
+
+    def generate_then_cancel(*args, **kwargs):
+        result = real_generate(*args, **kwargs)
+        Generation.objects.get(pk=generation.pk).cancel()  # the person pressed Cancel
+        return result
+
+    monkeypatch.setattr(service, "generate", generate_then_cancel)
+    assert run_generation.call(str(generation.pk)) == "cancelled"
+    assert not Image.objects.exists()
+
+
+def test_a_cancel_between_two_images_keeps_only_the_first(alice, monkeypatch) -> None:
+    from imagegen import tasks
+
+    generation = queued(alice, n=3, response_format="b64_json")
+    real_ingest = tasks.ingest_image
+
+    def ingest_then_cancel(*args, **kwargs):
+        image = real_ingest(*args, **kwargs)
+        Generation.objects.get(pk=generation.pk).cancel()
+        return image
+
+    monkeypatch.setattr(tasks, "ingest_image", ingest_then_cancel)
+    assert run_generation.call(str(generation.pk)) == "cancelled"
+    assert Image.objects.count() == 1
+    assert Generation.objects.get(pk=generation.pk).status == "cancelled"
+
+
+def test_streamed_partial_images_become_previews(alice) -> None:
+    generation = Generation.objects.create(
+        owner=alice,
+        model_name="gpt-image-1",
+        prompt="a glass fox",
+        parameters={
+            "n": 1,
+            "size": "1024x1024",
+            "quality": "low",
+            "output_format": "png",
+            "background": "auto",
+            "moderation": "auto",
+            "stream": True,
+            "partial_images": 2,
+        },
+    )
+    assert run_generation.call(str(generation.pk)) == "succeeded"
+    generation.refresh_from_db()
+    assert generation.previews_received == 2
+    assert generation.preview is None  # the image replaced the preview
+    assert generation.images.count() == 1
+
+
+def test_a_cancel_during_streaming_stops_the_stream(alice, monkeypatch) -> None:
+    from imagegen import tasks
+
+    generation = Generation.objects.create(
+        owner=alice,
+        model_name="gpt-image-1",
+        prompt="a glass fox",
+        parameters={
+            "n": 1,
+            "size": "1024x1024",
+            "quality": "low",
+            "output_format": "png",
+            "background": "auto",
+            "moderation": "auto",
+            "stream": True,
+            "partial_images": 3,
+        },
+    )
+    real_keep = tasks.keep_preview
+
+    def keep_then_cancel(job, partial):
+        real_keep(job, partial)
+        Generation.objects.get(pk=generation.pk).cancel()
+
+    monkeypatch.setattr(tasks, "keep_preview", keep_then_cancel)
+    assert run_generation.call(str(generation.pk)) == "cancelled"
+    assert not Image.objects.exists()
