@@ -73,7 +73,7 @@ class VerifiedImage:
     thumbnail_height: int
 
 
-class NotWanted(Exception):  # noqa: N818 - not an error: the job was cancelled meanwhile
+class NotWanted(Exception):  # not an error: the job was cancelled meanwhile
     """Raised when `still_wanted` says no at the moment the row would be saved."""
 
 

@@ -23,7 +23,7 @@ from imagegen.service import PartialImage, UpstreamError
 logger = logging.getLogger(__name__)
 
 
-class JobCancelled(Exception):  # noqa: N818 - a control-flow signal, not an error
+class JobCancelled(Exception):  # a control-flow signal, not an error
     """The person cancelled the job while it ran: stop, and save nothing more."""
 
 
