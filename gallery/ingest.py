@@ -7,7 +7,6 @@ feeds the thumbnail, which is the cost that dominates (see bench/ingest.py).
 
 import functools
 import hashlib
-from collections.abc import Callable
 import importlib.metadata
 import io
 import json
@@ -16,6 +15,7 @@ import struct
 import tomllib
 import warnings
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 

@@ -93,6 +93,9 @@ class Image(models.Model):
     def __str__(self) -> str:
         return f"{self.prompt[:60]} ({self.width}x{self.height} {self.format})"
 
+    def get_absolute_url(self) -> str:
+        return reverse("image_detail", args=[self.uuid])
+
     @property
     def size(self) -> str:
         return f"{self.width}x{self.height}"
@@ -100,9 +103,6 @@ class Image(models.Model):
     @property
     def alt_text(self) -> str:
         return (self.revised_prompt or self.prompt)[:300]
-
-    def get_absolute_url(self) -> str:
-        return reverse("image_detail", args=[self.uuid])
 
     def toggle_favourite(self) -> None:
         self.favourite = not self.favourite
@@ -161,6 +161,9 @@ class CollectionImage(models.Model):
                 fields=["collection", "image"], name="image_once_per_collection"
             )
         ]
+
+    def __str__(self) -> str:
+        return f"image {self.image_id} in collection {self.collection_id}"
 
 
 def new_share_token() -> str:
