@@ -111,22 +111,25 @@ def test_a_cancel_between_two_images_keeps_only_the_first(alice, monkeypatch) ->
     assert Generation.objects.get(pk=generation.pk).status == "cancelled"
 
 
-def test_streamed_partial_images_become_previews(alice) -> None:
-    generation = Generation.objects.create(
-        owner=alice,
-        model_name="gpt-image-1",
-        prompt="a glass fox",
-        parameters={
-            "n": 1,
-            "size": "1024x1024",
-            "quality": "low",
-            "output_format": "png",
-            "background": "auto",
-            "moderation": "auto",
-            "stream": True,
-            "partial_images": 2,
-        },
+def streaming(owner, partial_images: int) -> Generation:
+    """A queued GPT image job that streams `partial_images` previews."""
+    parameters = {
+        "n": 1,
+        "size": "1024x1024",
+        "quality": "low",
+        "output_format": "png",
+        "background": "auto",
+        "moderation": "auto",
+        "stream": True,
+        "partial_images": partial_images,
+    }
+    return Generation.objects.create(
+        owner=owner, model_name="gpt-image-1", prompt="a glass fox", parameters=parameters
     )
+
+
+def test_streamed_partial_images_become_previews(alice) -> None:
+    generation = streaming(alice, partial_images=2)
     assert run_generation.call(str(generation.pk)) == "succeeded"
     generation.refresh_from_db()
     assert generation.previews_received == 2
@@ -137,21 +140,7 @@ def test_streamed_partial_images_become_previews(alice) -> None:
 def test_a_cancel_during_streaming_stops_the_stream(alice, monkeypatch) -> None:
     from imagegen import tasks
 
-    generation = Generation.objects.create(
-        owner=alice,
-        model_name="gpt-image-1",
-        prompt="a glass fox",
-        parameters={
-            "n": 1,
-            "size": "1024x1024",
-            "quality": "low",
-            "output_format": "png",
-            "background": "auto",
-            "moderation": "auto",
-            "stream": True,
-            "partial_images": 3,
-        },
-    )
+    generation = streaming(alice, partial_images=3)
     real_keep = tasks.keep_preview
 
     def keep_then_cancel(job, partial):
