@@ -9,7 +9,11 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint format check clean
+.PHONY: run test test-sqlite test-postgres checks lint format clean
+# A throwaway PostgreSQL server around a command (tests/postgres.py).
+WITH_POSTGRES := $(BIN)/python -m tests.postgres
+# Extra pytest arguments, e.g. make test-sqlite PYTEST_ARGS="-k search -x"
+PYTEST_ARGS ?=
 
 $(BIN)/.installed: pyproject.toml
 	@test -n "$(PYTHON)" || { echo "Python 3.12 or newer is needed: install it, then retry."; exit 1; }
@@ -28,11 +32,20 @@ run: $(BIN)/.installed
 	@echo
 	DEBUG=1 $(BIN)/python manage.py runserver $(HOST):$(PORT)
 
+# Every test twice: on SQLite, then on a real PostgreSQL server started (and removed) for the run.
+# Checks for PostgreSQL first, so a machine without it fails at once with what to do.
 test: $(BIN)/.installed
-	$(BIN)/ruff check .
-	$(BIN)/ruff format --check .
+	@$(WITH_POSTGRES) --check
+	@$(MAKE) --no-print-directory test-sqlite test-postgres
+
+test-sqlite: checks
+	DATABASE_URL=sqlite:///db.sqlite3 $(BIN)/pytest $(PYTEST_ARGS)
+
+test-postgres: $(BIN)/.installed
+	$(WITH_POSTGRES) -- $(BIN)/pytest $(PYTEST_ARGS)
+
+checks: lint
 	DEBUG=1 $(BIN)/python manage.py makemigrations --check --dry-run
-	$(BIN)/pytest
 
 lint: $(BIN)/.installed
 	$(BIN)/ruff check .

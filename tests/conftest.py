@@ -5,6 +5,7 @@ from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
+from django.db import connections
 from django.test import Client, TestCase
 
 PASSWORD = "correct horse battery staple"
@@ -24,6 +25,18 @@ def media_root(settings, tmp_path: Path) -> Path:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.OFFLINE_LATENCY = 0.0
     return settings.MEDIA_ROOT
+
+
+@pytest.fixture(autouse=True)
+def keep_the_test_connection(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Nothing under test may close the database connection that the test runs in.
+
+    close_old_connections() (sent by `response.close()` through request_finished, and called by
+    django-tasks-db's worker loop) closes a PostgreSQL connection found inside a transaction:
+    the test's own. An in-memory SQLite database is never closed, so only PostgreSQL noticed.
+    """
+    for connection in connections.all():
+        monkeypatch.setattr(connection, "close_if_unusable_or_obsolete", lambda: None)
 
 
 class CommittingClient(Client):

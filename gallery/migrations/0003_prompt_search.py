@@ -6,9 +6,7 @@ never sees them. On SQLite, a later migration that makes Django rebuild the gall
 that they exist after all migrations, and such a migration must recreate them.
 """
 
-from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.db import migrations
-from django.db.models.functions import Upper
 
 # External content: the index keeps only trigrams, the text stays in gallery_image; the rowid is
 # Image.id. The triggers keep it in step with every insert, update and delete, ORM or raw SQL.
@@ -45,39 +43,36 @@ SQLITE_BACKWARDS = [
 ]
 
 
-def trigram_indexes() -> list[GinIndex]:
-    # icontains compiles to UPPER(col::text) LIKE UPPER(%s): only an index on that very
-    # expression serves it; a plain gin_trgm_ops index on the column is never used.
-    return [
-        GinIndex(OpClass(Upper("prompt"), name="gin_trgm_ops"), name="image_prompt_trgm"),
-        GinIndex(
-            OpClass(Upper("revised_prompt"), name="gin_trgm_ops"),
-            name="image_revised_prompt_trgm",
-        ),
-    ]
+# icontains compiles to UPPER("prompt"::text) LIKE UPPER(%s): only an index on that very
+# expression serves it; a plain gin_trgm_ops index on the column is never used. (Written as SQL:
+# Django's OpClass needs django.contrib.postgres installed, which needs psycopg even on SQLite.)
+POSTGRESQL_FORWARDS = [
+    "CREATE EXTENSION IF NOT EXISTS pg_trgm",
+    'CREATE INDEX image_prompt_trgm ON gallery_image USING gin (UPPER("prompt") gin_trgm_ops)',
+    "CREATE INDEX image_revised_prompt_trgm ON gallery_image"
+    ' USING gin (UPPER("revised_prompt") gin_trgm_ops)',
+]
+# The extension stays: dropping it could break anything else that came to use it.
+POSTGRESQL_BACKWARDS = [
+    "DROP INDEX IF EXISTS image_prompt_trgm",
+    "DROP INDEX IF EXISTS image_revised_prompt_trgm",
+]
+STATEMENTS = {
+    "sqlite": (SQLITE_FORWARDS, SQLITE_BACKWARDS),
+    "postgresql": (POSTGRESQL_FORWARDS, POSTGRESQL_BACKWARDS),
+}
 
 
 def create_search_index(apps, schema_editor) -> None:
-    vendor = schema_editor.connection.vendor
-    if vendor == "sqlite":
-        for statement in SQLITE_FORWARDS:
-            schema_editor.execute(statement)
-    elif vendor == "postgresql":
-        schema_editor.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
-        image = apps.get_model("gallery", "Image")
-        for index in trigram_indexes():
-            schema_editor.add_index(image, index)
+    forwards, _ = STATEMENTS.get(schema_editor.connection.vendor, ([], []))
+    for statement in forwards:
+        schema_editor.execute(statement)
 
 
 def drop_search_index(apps, schema_editor) -> None:
-    vendor = schema_editor.connection.vendor
-    if vendor == "sqlite":
-        for statement in SQLITE_BACKWARDS:
-            schema_editor.execute(statement)
-    elif vendor == "postgresql":
-        image = apps.get_model("gallery", "Image")
-        for index in trigram_indexes():
-            schema_editor.remove_index(image, index)
+    _, backwards = STATEMENTS.get(schema_editor.connection.vendor, ([], []))
+    for statement in backwards:
+        schema_editor.execute(statement)
 
 
 class Migration(migrations.Migration):
