@@ -22,6 +22,8 @@ $(BIN)/.installed: pyproject.toml
 	$(BIN)/pip install --quiet -e ".[test,postgres]"
 	@touch $@
 
+# The web server and the background workers together; Ctrl-C stops both. The offline provider
+# takes OFFLINE_LATENCY seconds per image (3 by default here) so progress can be watched.
 run: $(BIN)/.installed
 	DEBUG=1 $(BIN)/python manage.py migrate --no-input --verbosity 0
 	DEBUG=1 $(BIN)/python manage.py ensure_demo_account
@@ -30,7 +32,11 @@ run: $(BIN)/.installed
 	@echo "  Sign in as demo / demo-studio (or create your own account)."
 	@if [ -z "$$COMETAPI_KEY" ]; then echo "  No COMETAPI_KEY: images come from the built-in offline provider."; fi
 	@echo
-	DEBUG=1 $(BIN)/python manage.py runserver $(HOST):$(PORT)
+	@export DEBUG=1 OFFLINE_LATENCY=$${OFFLINE_LATENCY:-3}; \
+	trap 'kill $$workers $$web 2>/dev/null; wait' INT TERM EXIT; \
+	$(BIN)/python manage.py run_workers & workers=$$!; \
+	$(BIN)/python manage.py runserver --noreload $(HOST):$(PORT) & web=$$!; \
+	wait -n $$workers $$web
 
 # Every test twice: on SQLite, then on a real PostgreSQL server started (and removed) for the run.
 # Checks for PostgreSQL first, so a machine without it fails at once with what to do.

@@ -152,7 +152,7 @@ class Generation(models.Model):
     # Durable-job bookkeeping: which worker process runs it, how often it was started (a job
     # whose worker died is retried once), the newest streamed preview, and whether its owner
     # has seen how it ended.
-    worker_id = models.CharField(max_length=64, blank=True)
+    worker_id = models.CharField(max_length=200, blank=True)
     runs = models.PositiveSmallIntegerField(default=0)
     preview = models.BinaryField(null=True, blank=True, editable=False)
     previews_received = models.PositiveSmallIntegerField(default=0)
@@ -162,7 +162,15 @@ class Generation(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
-        indexes = [models.Index(fields=["owner", "-created_at"])]
+        indexes = [
+            models.Index(fields=["owner", "-created_at"]),
+            # Recovery looks for queued and running jobs every few seconds: a small index.
+            models.Index(
+                fields=["status"],
+                condition=models.Q(status__in=UNFINISHED),
+                name="generation_unfinished",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.model_name}: {self.prompt[:60]}"
@@ -296,7 +304,7 @@ class WorkerProcess(models.Model):
     """A running `run_workers` process, seen recently. A job whose worker stopped being seen
     was interrupted (the process was killed) and is retried once or failed."""
 
-    worker_id = models.CharField(max_length=64, primary_key=True)
+    worker_id = models.CharField(max_length=200, primary_key=True)
     threads = models.PositiveSmallIntegerField(default=1)
     started_at = models.DateTimeField(auto_now_add=True)
     seen_at = models.DateTimeField(db_index=True)

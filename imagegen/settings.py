@@ -226,7 +226,12 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"httpx": {"level": "WARNING"}, "httpcore": {"level": "WARNING"}},
+    "loggers": {
+        # Django's own console handler (DEBUG only) would print every line a second time.
+        "django": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        "httpx": {"level": "WARNING"},
+        "httpcore": {"level": "WARNING"},
+    },
 }
 
 # --- Private media delivery (gallery/media.py, share links) ---
@@ -240,3 +245,31 @@ if MEDIA_ACCEL_REDIRECT_PREFIX and not (
 ):
     raise ImproperlyConfigured("MEDIA_ACCEL_REDIRECT_PREFIX must start and end with a slash.")
 # --- end of private media delivery ---
+
+# --- Background workers (manage.py run_workers: imagegen/worker.py, imagegen/recovery.py) ---
+# Each worker process runs WORKER_THREADS of django-tasks-db's worker loops: a job spends nearly
+# all its time waiting for the upstream, so threads, not processes, give the concurrency. On two
+# cores one process of 64 threads runs 64 two-second jobs in about 6 s and 0.55 GB; two of 32 are
+# no faster and take 0.7 GB (bench/concurrency.py). More processes pay off with more cores.
+WORKER_PROCESSES = env_number("WORKER_PROCESSES", 1, int)
+WORKER_THREADS = env_number("WORKER_THREADS", 64, int)
+# How often, in seconds, a worker process looks at an empty queue (its idle threads take turns).
+WORKER_POLL_INTERVAL = env_number("WORKER_POLL_INTERVAL", 0.2, float)
+# On SIGTERM/SIGINT, seconds to let running jobs finish before the process exits anyway (an
+# unfinished job is then retried by another worker, or on the next start).
+WORKER_GRACE = env_number("WORKER_GRACE", 30.0, float)
+# A process not seen for this long is dead and its jobs are retried once or failed. Processes
+# record themselves every WORKER_STALE_AFTER / 6 s and run recovery every WORKER_STALE_AFTER / 2 s.
+WORKER_STALE_AFTER = env_number("WORKER_STALE_AFTER", 30.0, float)
+# A job still running after this many seconds is failed: longer than any one upstream call.
+GENERATION_DEADLINE = env_number("GENERATION_DEADLINE", 600.0, float)
+# Seconds between runs of `manage.py sweep_orphan_files` by one worker process; 0 turns it off
+# (for deployments that run the sweep from cron).
+ORPHAN_SWEEP_INTERVAL = env_number("ORPHAN_SWEEP_INTERVAL", 3600.0, float)
+if WORKER_PROCESSES < 1 or WORKER_THREADS < 1:
+    raise ImproperlyConfigured("WORKER_PROCESSES and WORKER_THREADS must be at least 1.")
+if WORKER_STALE_AFTER <= 0:
+    raise ImproperlyConfigured("WORKER_STALE_AFTER must be more than 0.")
+if GENERATION_DEADLINE <= COMETAPI_READ_TIMEOUT:
+    raise ImproperlyConfigured("GENERATION_DEADLINE must be longer than COMETAPI_READ_TIMEOUT.")
+# --- end of background workers ---

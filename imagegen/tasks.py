@@ -29,7 +29,7 @@ class JobCancelled(Exception):  # a control-flow signal, not an error
 
 def this_worker_id() -> str:
     """The process running jobs here; recovery asks whether this process is still alive."""
-    return f"{socket.gethostname()}:{os.getpid()}"
+    return f"{socket.gethostname()[:150]}:{os.getpid()}"  # fits the 200-character columns
 
 
 def submit_generation(owner: User, form: GenerateForm) -> Generation:

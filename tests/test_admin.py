@@ -20,8 +20,14 @@ def test_every_admin_list_renders(operator_client: Client, alice, make_image) ->
     image = make_image(alice, prompt="a harbour")
     Collection.objects.create(owner=alice, name="Set").images.add(image)
     ShareLink.objects.create(owner=alice, image=image)
-    for name in ("imagegen_imagemodel", "imagegen_generation", "gallery_image",
-                 "gallery_collection", "gallery_sharelink", "auth_user"):
+    for name in (
+        "imagegen_imagemodel",
+        "imagegen_generation",
+        "gallery_image",
+        "gallery_collection",
+        "gallery_sharelink",
+        "auth_user",
+    ):
         response = operator_client.get(reverse(f"admin:{name}_changelist"))
         assert response.status_code == 200, name
 
@@ -55,15 +61,29 @@ def test_a_users_images_are_one_click_away(operator_client: Client, alice, make_
 def test_an_administrator_adds_a_model_and_it_appears_in_the_form(
     operator_client: Client, alice_client: Client
 ) -> None:
-    response = operator_client.post(reverse("admin:imagegen_imagemodel_add"), {
-        "name": "gpt-image-2.5-flare", "label": "GPT Image 2.5 Flare", "family": "gpt-image",
-        "enabled": "on", "position": "5", "prompt_max_length": "32000", "max_images": "4",
-        "sizes": '["auto", "1024x1024"]', "default_size": "auto",
-        "qualities": '["auto", "xhigh"]', "default_quality": "auto",
-        "styles": "[]", "response_formats": "[]", "output_formats": '["png", "webp"]',
-        "default_output_format": "png", "backgrounds": "[]", "moderations": "[]",
-        "max_partial_images": "0",
-    })
+    response = operator_client.post(
+        reverse("admin:imagegen_imagemodel_add"),
+        {
+            "name": "gpt-image-2.5-flare",
+            "label": "GPT Image 2.5 Flare",
+            "family": "gpt-image",
+            "enabled": "on",
+            "position": "5",
+            "prompt_max_length": "32000",
+            "max_images": "4",
+            "sizes": '["auto", "1024x1024"]',
+            "default_size": "auto",
+            "qualities": '["auto", "xhigh"]',
+            "default_quality": "auto",
+            "styles": "[]",
+            "response_formats": "[]",
+            "output_formats": '["png", "webp"]',
+            "default_output_format": "png",
+            "backgrounds": "[]",
+            "moderations": "[]",
+            "max_partial_images": "0",
+        },
+    )
     assert response.status_code == 302, response.content.decode()[:2000]
     assert ImageModel.objects.get(name="gpt-image-2.5-flare").profile().max_images == 4
     page = alice_client.get(reverse("generate"), {"model": "gpt-image-2.5-flare"}).content.decode()
@@ -72,13 +92,26 @@ def test_an_administrator_adds_a_model_and_it_appears_in_the_form(
 
 
 def test_the_admin_refuses_an_inconsistent_model(operator_client: Client) -> None:
-    response = operator_client.post(reverse("admin:imagegen_imagemodel_add"), {
-        "name": "broken", "label": "Broken", "family": "gpt-image", "position": "5",
-        "prompt_max_length": "100", "max_images": "1", "sizes": '["1024x1024"]',
-        "default_size": "512x512", "qualities": "[]", "styles": "[]", "response_formats": "[]",
-        "output_formats": "[]", "backgrounds": "[]", "moderations": "[]",
-        "max_partial_images": "0",
-    })
+    response = operator_client.post(
+        reverse("admin:imagegen_imagemodel_add"),
+        {
+            "name": "broken",
+            "label": "Broken",
+            "family": "gpt-image",
+            "position": "5",
+            "prompt_max_length": "100",
+            "max_images": "1",
+            "sizes": '["1024x1024"]',
+            "default_size": "512x512",
+            "qualities": "[]",
+            "styles": "[]",
+            "response_formats": "[]",
+            "output_formats": "[]",
+            "backgrounds": "[]",
+            "moderations": "[]",
+            "max_partial_images": "0",
+        },
+    )
     assert response.status_code == 200
     assert "The default must be one of 1024x1024" in response.content.decode()
     assert not ImageModel.objects.filter(name="broken").exists()
