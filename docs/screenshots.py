@@ -31,12 +31,25 @@ def sign_in(page: Page, base_url: str) -> None:
 
 
 def make_images(page: Page) -> None:
+    """Submit a few jobs, shoot the page while they run, and wait until all are done."""
     for model, prompt in PROMPTS:
         page.select_option("#id_model", model)
-        page.wait_for_selector(f"#model-fields:has-text('{model.split('-')[0][:3]}')", timeout=5000)
+        page.wait_for_selector(f"#model-fields legend:has-text('{model[:3].upper()}')")
         page.fill("#id_prompt", prompt)
-        with page.expect_response(lambda r: r.request.method == "POST"):
-            page.click("#generate-submit")
+        cards = page.locator(".generation-card").count()
+        page.click("#generate-submit")
+        page.locator(".generation-card").nth(cards).wait_for()
+    page.screenshot(path=OUT / "jobs-running-desktop-light.png")
+    unfinished = page.locator(".status-queued, .status-running")
+    unfinished.first.wait_for(state="detached", timeout=60_000)
+
+
+def share_first_image(page: Page, base_url: str) -> str:
+    page.goto(f"{base_url}/images/")
+    page.click(".tile a >> nth=0")
+    page.click(".image-meta a.button:has-text('Share')")
+    page.click("button:has-text('Create link')")
+    return page.input_value("input[readonly]")
 
 
 def main() -> None:
@@ -48,6 +61,7 @@ def main() -> None:
     OUT.mkdir(exist_ok=True)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=args.chromium, args=CHROMIUM_ARGS)
+        shared_url = ""
         for scheme in ("light", "dark"):
             for width, height, device in ((1280, 860, "desktop"), (390, 844, "phone")):
                 context = browser.new_context(
@@ -55,8 +69,10 @@ def main() -> None:
                 )
                 page = context.new_page()
                 sign_in(page, args.base_url)
-                if not args.skip_generate and scheme == "light" and device == "desktop":
-                    make_images(page)
+                if scheme == "light" and device == "desktop":
+                    if not args.skip_generate:
+                        make_images(page)
+                    shared_url = share_first_image(page, args.base_url)
                 suffix = f"{device}-{scheme}"
                 page.goto(f"{args.base_url}/generate/?model=gpt-image-2")
                 page.screenshot(path=OUT / f"generate-{suffix}.png")
@@ -66,6 +82,12 @@ def main() -> None:
                 page.wait_for_selector(".image-detail img")
                 page.screenshot(path=OUT / f"image-{suffix}.png")
                 context.close()
+                visitor = browser.new_context(  # signed out, as the link's recipient
+                    viewport={"width": width, "height": height}, color_scheme=scheme
+                )
+                visitor.new_page().goto(shared_url)
+                visitor.pages[0].screenshot(path=OUT / f"shared-{suffix}.png")
+                visitor.close()
         browser.close()
     print(f"Screenshots written to {OUT}")
 
