@@ -14,6 +14,7 @@ Target (DESIGN.md): every request under 50 ms.
 """
 
 import argparse
+import importlib
 import os
 import random
 import statistics
@@ -226,7 +227,8 @@ def search_index_suspended() -> Iterator[None]:
         if connection.vendor == "sqlite":
             cursor.execute(
                 "SELECT name, sql FROM sqlite_master WHERE type = 'trigger'"
-                " AND tbl_name = 'gallery_image' AND name LIKE 'gallery_image_fts%'"
+                " AND tbl_name = 'gallery_image'"
+                " AND (name LIKE 'gallery_image_fts%' OR name LIKE 'gallery_image_chars%')"
             )
             saved = cursor.fetchall()
             for name, _ in saved:
@@ -234,7 +236,7 @@ def search_index_suspended() -> Iterator[None]:
         else:
             cursor.execute(
                 "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'gallery_image'"
-                " AND indexdef LIKE '%gin_trgm_ops%'"
+                " AND (indexdef LIKE '%gin_trgm_ops%' OR indexdef LIKE '%gallery_grams%')"
             )
             saved = cursor.fetchall()
             for name, _ in saved:
@@ -244,6 +246,9 @@ def search_index_suspended() -> Iterator[None]:
     with connection.cursor() as cursor:
         if connection.vendor == "sqlite":
             cursor.execute("INSERT INTO gallery_image_fts(gallery_image_fts) VALUES ('rebuild')")
+            # The short-term character index (migration 0004): its own rebuild statement.
+            chars = importlib.import_module("gallery.migrations.0004_short_term_search")
+            cursor.execute(chars.SQLITE_FORWARDS[-1])
         else:
             cursor.execute("SET maintenance_work_mem = '1GB'")
         for _, statement in saved:

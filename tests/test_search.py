@@ -50,9 +50,10 @@ def make(db) -> MakeImage:
     return make
 
 
-@pytest.fixture(params=["index", "scan"] if connection.vendor == "sqlite" else ["index"])
+@pytest.fixture(params=["index", "scan"])
 def route(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
-    """On SQLite a term goes to the FTS index when rare, to a LIKE scan when common: test both."""
+    """A term goes to an index when rare, to a LIKE scan when common: test both. (PostgreSQL
+    chooses so for one or two characters only; longer text is the same query either way.)"""
     if request.param == "scan":
         monkeypatch.setattr(search, "COMMON_HITS", 0)  # every term counts as common
     return request.param
@@ -177,6 +178,69 @@ def test_it_combines_with_other_filters_ordering_and_keyset_pages(
     assert Image.objects.for_user(alice).search("fox").search("number 3").get() == foxes[3]
 
 
+@pytest.mark.usefixtures("route")
+class TestShortText:
+    """One or two characters: the character index (SQLite, non-ASCII letters) or the gram
+    indexes (PostgreSQL), checked by the substring condition; common terms on SQLite scan."""
+
+    def test_rare_and_common_characters(self, alice: User, bob: User, make: MakeImage) -> None:
+        for n in range(5):
+            make(alice, f"海辺の猫 {n}")
+        make(alice, "a crane", revised_prompt="鶴が飛ぶ")
+        make(bob, "鶴")
+        assert found(alice, "鶴") == ["a crane"]
+        assert found(alice, "猫") == [f"海辺の猫 {n}" for n in range(5)]
+        assert found(alice, "の猫") == [f"海辺の猫 {n}" for n in range(5)]
+        assert found(bob, "鶴") == ["鶴"]
+
+    def test_characters_must_be_next_to_each_other(self, alice: User, make: MakeImage) -> None:
+        make(alice, "夕、日")  # punctuation between: not the text 夕日
+        make(alice, "夕 ab 日")  # ASCII between: not indexed, still not adjacent
+        make(alice, "日夕")
+        make(alice, "夕日")
+        assert found(alice, "夕日") == ["夕日"]
+        assert found(alice, "日夕") == ["日夕"]
+
+    def test_two_characters_across_scripts_and_case(self, alice: User, make: MakeImage) -> None:
+        make(alice, "A Fox in Édo", revised_prompt="猫a")
+        make(alice, "box")
+        assert found(alice, "OX") == ["A Fox in Édo", "box"]
+        assert found(alice, "猫A") == ["A Fox in Édo"]
+        assert found(alice, "É") == ["A Fox in Édo"]
+        assert found(alice, " n ") == ["A Fox in Édo"]  # spaces dropped: this is `n`
+        assert found(alice, "x") == ["A Fox in Édo", "box"]
+
+    @pytest.mark.parametrize(
+        ("text", "literal", "decoy"),
+        [
+            ("、", "海辺、猫", "海辺猫"),
+            ("%", "100%", "100"),
+            ("_猫", "a_猫", "a猫"),
+            ('"', '"猫"', "猫"),
+            ("猫*", "猫*", "猫"),
+            ("・", "猫・犬", "猫犬"),
+        ],
+    )
+    def test_special_characters_match_literally(
+        self, alice: User, make: MakeImage, text: str, literal: str, decoy: str
+    ) -> None:
+        make(alice, literal)
+        make(alice, decoy)
+        assert found(alice, text) == [literal]
+
+    def test_the_index_follows_create_and_delete(self, alice: User, make: MakeImage) -> None:
+        first = make(alice, "鶴の絵")
+        make(alice, "rain", revised_prompt="雨の鶴")
+        assert found(alice, "鶴") == ["rain", "鶴の絵"]
+        first.delete()
+        assert found(alice, "鶴") == ["rain"]
+        Image.objects.filter(prompt="rain").delete()
+        assert found(alice, "鶴") == []
+        make(alice, "鶴")
+        assert found(alice, "鶴") == ["鶴"]
+        assert_index_consistent()
+
+
 class TestTheIndexFollowsChanges:
     def test_a_changed_prompt_is_found_by_its_new_text_only(
         self, alice: User, make: MakeImage
@@ -221,6 +285,10 @@ def assert_index_consistent() -> None:
                 "INSERT INTO gallery_image_fts(gallery_image_fts, rank)"
                 " VALUES ('integrity-check', 1)"
             )
+            # Contentless: rank 1 cannot compare with the text, so compare the rowids.
+            cursor.execute(
+                "INSERT INTO gallery_image_chars(gallery_image_chars) VALUES ('integrity-check')"
+            )
 
 
 def query_plan(sql: str, params: tuple) -> str:
@@ -239,12 +307,21 @@ def test_sqlite_uses_the_trigram_index_for_three_characters_or_more(alice: User)
 @on_sqlite
 def test_sqlite_never_sends_shorter_text_to_the_trigram_index(alice: User) -> None:
     # Debian's SQLite 3.40 answers one or two characters on a trigram table with no rows.
-    for text in ["猫", "夕日", "ox"]:
+    for text in ["猫", "夕日", "ox", "%"]:
         sql, params = (
             Image.objects.for_user(alice).search(text).order_by("-id").query.sql_with_params()
         )
         assert "gallery_image_fts" not in sql
         assert "image_owner_newest" in query_plan(sql, params)
+
+
+@on_sqlite
+def test_sqlite_sends_short_non_ascii_text_to_the_character_index(alice: User) -> None:
+    for text in ["猫", "夕日", "قط"]:
+        sql, params = Image.objects.for_user(alice).search(text).query.sql_with_params()
+        assert "gallery_image_chars VIRTUAL TABLE" in query_plan(sql, params)
+    for text in ["ox", "%", "、"]:  # ASCII, or no letter: the LIKE scan alone
+        assert "gallery_image_chars" not in str(Image.objects.search(text).query)
 
 
 @on_sqlite
@@ -257,10 +334,34 @@ def test_sqlite_keeps_the_index_triggers_through_every_migration() -> None:
         )
         triggers = [name for (name,) in cursor.fetchall()]
     assert triggers == [
+        "gallery_image_chars_delete",
+        "gallery_image_chars_insert",
+        "gallery_image_chars_update",
         "gallery_image_fts_delete",
         "gallery_image_fts_insert",
         "gallery_image_fts_update",
     ]
+
+
+@on_postgresql
+@pytest.mark.parametrize("text", ["鶴", "夕日", "ox"])
+def test_postgresql_serves_short_text_from_the_gram_indexes(text: str) -> None:
+    images = Image.objects.search(text).order_by()
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")  # a few test rows: force the choice
+        plan = images.explain()
+    assert "image_prompt_grams" in plan
+    assert "image_revised_prompt_grams" in plan
+
+
+@on_postgresql
+def test_postgresql_grams_are_every_one_and_two_characters() -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT gallery_grams('夕日の海'), gallery_grams(''), gallery_grams('aa')")
+        grams, empty, repeated = cursor.fetchone()
+    assert sorted(grams) == sorted(["夕", "日", "の", "海", "夕日", "日の", "の海"])
+    assert empty == []
+    assert repeated == ["a", "aa"]
 
 
 @on_postgresql
