@@ -6,6 +6,8 @@ from typing import Any
 from django import forms
 from django.contrib.auth.models import User
 from django.db.models import QuerySet
+from django.http import QueryDict
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from gallery.models import Collection, Image
@@ -76,20 +78,16 @@ class GalleryFilters(forms.Form):
     def is_filtered(self) -> bool:
         return any(self._valid_values().values()) if self.is_bound else False
 
-    def query_string(self, **changes: Any) -> str:
-        """The current filters as a query string, for links that keep the search."""
-        params = self.data.copy() if hasattr(self.data, "copy") else dict(self.data)
-        for key in ("before", *changes):
-            params.pop(key, None)
-        for key, value in changes.items():
-            if value not in (None, ""):
-                params[key] = value
-        return params.urlencode() if hasattr(params, "urlencode") else ""
+    def query_string(self) -> str:
+        """The current filters as a query string (without the page cursor), for links that
+        keep the search."""
+        params = QueryDict(mutable=True)
+        params.update(self.data)
+        params.pop("before", None)
+        return params.urlencode()
 
 
 def start_of(day: datetime.date, *, days_after: int = 0) -> datetime.datetime:
-    from django.utils import timezone
-
     moment = datetime.datetime.combine(day + datetime.timedelta(days=days_after), datetime.time())
     return timezone.make_aware(moment)
 
