@@ -22,6 +22,11 @@ $(BIN)/.installed: pyproject.toml
 	$(BIN)/pip install --quiet -e ".[test,postgres]"
 	@touch $@
 
+# axe-core for the accessibility tests (package.json); skipped, with a message, without npm.
+node_modules/.installed: package.json
+	@if command -v npm >/dev/null; then npm install --silent --no-save && touch $@; \
+	else echo "npm not found: the accessibility tests will be skipped (CI fails instead)."; fi
+
 # The web server and the background workers together; Ctrl-C stops both. The offline provider
 # takes OFFLINE_LATENCY seconds per image (3 by default here) so progress can be watched.
 run: $(BIN)/.installed
@@ -38,17 +43,18 @@ run: $(BIN)/.installed
 	$(BIN)/python manage.py runserver --noreload $(HOST):$(PORT) & web=$$!; \
 	wait -n $$workers $$web
 
-# Every test twice: on SQLite, then on a real PostgreSQL server started (and removed) for the run.
+# Every test on SQLite (and the browser tests), then again on a real PostgreSQL server started (and removed) for the run.
 # Checks for PostgreSQL first, so a machine without it fails at once with what to do.
-test: $(BIN)/.installed
+test: $(BIN)/.installed node_modules/.installed
 	@$(WITH_POSTGRES) --check
 	@$(MAKE) --no-print-directory test-sqlite test-postgres
 
 test-sqlite: checks
 	DATABASE_URL=sqlite:///db.sqlite3 $(BIN)/pytest $(PYTEST_ARGS)
 
+# The browser tests run once, in the SQLite pass: they drive a studio server of their own.
 test-postgres: $(BIN)/.installed
-	$(WITH_POSTGRES) -- $(BIN)/pytest $(PYTEST_ARGS)
+	$(WITH_POSTGRES) -- $(BIN)/pytest -m "not browser" $(PYTEST_ARGS)
 
 checks: lint
 	DEBUG=1 $(BIN)/python manage.py makemigrations --check --dry-run

@@ -27,11 +27,7 @@ def bulk_action(request: HttpRequest) -> HttpResponse:
         messages.error(request, _("Select at least one image first."))
     elif action == "delete":
         if request.POST.get("confirm") != "yes":
-            return render(
-                request,
-                "gallery/bulk_confirm_delete.html",
-                {"images": images[:200], "count": count},
-            )
+            return confirm_delete(request, images, count)
         images.delete_with_files()
         messages.success(
             request, ngettext("Deleted %(n)d image.", "Deleted %(n)d images.", count) % {"n": count}

@@ -20,7 +20,13 @@ FORMATS = [("png", "PNG"), ("jpeg", "JPEG"), ("webp", "WebP")]
 class GalleryFilters(forms.Form):
     """Every field is optional; an invalid one is reported and ignored, never a server error."""
 
-    q = forms.CharField(label=_("Search prompts"), required=False, max_length=500, strip=True)
+    q = forms.CharField(
+        label=_("Search prompts"),
+        required=False,
+        max_length=500,
+        strip=True,
+        widget=forms.SearchInput,
+    )
     model = forms.ChoiceField(label=_("Model"), required=False)
     size = forms.RegexField(
         label=_("Size"),

@@ -22,8 +22,8 @@ def image_list(request: HttpRequest, collection: Collection | None = None) -> Ht
         images = images.filter(collections=collection)
     page, next_before = page_of(images, request.GET.get("before"))
     template = "gallery/image_list.html"
-    if request.htmx and request.htmx.target != "gallery":  # the next page, appended in place
-        template += "#page"
+    if request.htmx:  # a search swaps the whole grid; a scroll appends the next page in place
+        template += "#gallery" if request.htmx.target == "gallery" else "#page"
     context = {
         "filters": filters,
         "images": page,

@@ -102,3 +102,16 @@ def make_image(db):
         return ingest_image(generation, 0, png_bytes())
 
     return make
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark the browser tests, and run them last.
+
+    Last, because Playwright's sync API keeps an event loop in the main thread once started, and
+    Django refuses database access from a thread with a running loop; the browser tests never
+    touch the database directly, so they are safe at the end and nothing runs after them.
+    """
+    browser_tests = [item for item in items if "tests/browser/" in item.nodeid]
+    for item in browser_tests:
+        item.add_marker(pytest.mark.browser)
+    items[:] = [item for item in items if item not in browser_tests] + browser_tests

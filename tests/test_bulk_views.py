@@ -20,7 +20,12 @@ def test_bulk_delete_asks_first_then_deletes_only_my_selection(
     theirs = make_image(bob)
     selection = [mine[0].uuid, mine[1].uuid, theirs.uuid, "not-a-uuid"]
     confirm = alice_client.post(URL, {"action": "delete", "images": selection})
-    assert "Delete 2 images?" in confirm.content.decode()
+    page = confirm.content.decode()
+    assert "Delete 2 images?" in page
+    # The confirmation form carries the selection on: mine only.
+    for image in mine[:2]:
+        assert f'name="images" value="{image.uuid}"' in page
+    assert str(theirs.uuid) not in page and str(mine[2].uuid) not in page
     assert Image.objects.count() == 4
     alice_client.post(URL, {"action": "delete", "confirm": "yes", "images": selection})
     assert set(Image.objects.values_list("uuid", flat=True)) == {mine[2].uuid, theirs.uuid}

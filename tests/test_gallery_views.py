@@ -134,6 +134,23 @@ def test_the_next_page_for_infinite_scroll_is_a_fragment(
     assert str(older.uuid) in fragment and str(newer.uuid) not in fragment
 
 
+def test_a_search_as_you_type_swaps_only_the_grid(alice, alice_client: Client, make_image) -> None:
+    make_image(alice, prompt="a red kite"), make_image(alice, prompt="a blue whale")
+    response = alice_client.get(
+        reverse("image_list"), {"q": "kite"}, headers={"HX-Request": "true", "HX-Target": "gallery"}
+    )
+    fragment = response.content.decode()
+    assert fragment.lstrip().startswith('<form id="gallery"')
+    assert "<html" not in fragment and 'role="search"' not in fragment
+    assert "a red kite" in fragment and "a blue whale" not in fragment
+
+
+def test_the_search_form_submits_to_the_bare_path(alice, alice_client: Client) -> None:
+    """htmx adds the form's fields to hx-get's URL: a query already in it would be doubled."""
+    page = alice_client.get(reverse("image_list"), {"q": "kite"}).content.decode()
+    assert f'hx-get="{reverse("image_list")}"' in page
+
+
 def test_the_detail_page_links_to_its_neighbours_in_the_search(
     alice, alice_client: Client, make_image
 ) -> None:

@@ -1,0 +1,171 @@
+"""Browser tests: the studio served for real, driven in Chromium by Playwright.
+
+One studio per test session, run the way production runs it (see the README): `collectstatic`,
+uvicorn serving `imagegen.asgi`, `manage.py run_workers` running the jobs, DEBUG off, the strict
+Content-Security-Policy on. Only the upstream differs: the offline provider, with a latency long
+enough to watch a job run. The tests see the studio only through the browser and HTTP, as a
+user would; each one signs up its own user, so they share nothing but the server.
+"""
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+AXE_SCRIPT = REPO / "node_modules" / "axe-core" / "axe.min.js"
+# Seconds the offline provider takes per image: long enough to see a job queued, running and
+# previewed, short enough for the suite.
+OFFLINE_LATENCY = 3.0
+
+
+def missing(what: str, how: str) -> None:
+    """Skip, or fail in CI: CI must never pass by quietly skipping the browser."""
+    message = f"{what} is not installed. {how}"
+    if os.environ.get("CI") == "true":
+        pytest.fail(message, pytrace=False)
+    pytest.skip(message)
+
+
+@dataclass
+class Studio:
+    url: str
+    root: Path
+    environment: dict[str, str]
+
+    def manage(self, *arguments: str) -> str:
+        """Run a management command against this studio's database; returns its output."""
+        finished = subprocess.run(  # noqa: S603 (our own manage.py)
+            [sys.executable, "manage.py", *arguments],
+            cwd=REPO,
+            env=self.environment,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert finished.returncode == 0, finished.stderr
+        return finished.stdout
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def studio_environment(root: Path) -> dict[str, str]:
+    environment = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("DJANGO_", "COMETAPI_", "PYTEST_"))
+    }
+    environment.update(
+        DATABASE_URL=f"sqlite:///{root / 'studio.sqlite3'}",
+        MEDIA_ROOT=str(root / "media"),
+        STATIC_ROOT=str(root / "static"),
+        SECRET_KEY="browser-tests-only",
+        DEBUG="0",
+        SECURE_COOKIES="0",  # plain http on 127.0.0.1
+        TASKS_BACKEND="django_tasks_db.DatabaseBackend",
+        OFFLINE_LATENCY=str(OFFLINE_LATENCY),
+        WORKER_THREADS="8",
+        WORKER_POLL_INTERVAL="0.1",
+        LOG_LEVEL="WARNING",
+        PYTHONUNBUFFERED="1",
+    )
+    return environment
+
+
+def wait_until_serving(url: str, processes: list[subprocess.Popen], logs: Path) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        for process in processes:
+            if process.poll() is not None:
+                raise RuntimeError(f"{process.args} exited; see the logs in {logs}")
+        try:
+            if httpx.get(f"{url}/accounts/login/", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.1)
+    raise RuntimeError(f"The studio did not start within 30 s; see the logs in {logs}")
+
+
+def stop(processes: list[subprocess.Popen]) -> None:
+    for process in processes:
+        if process.poll() is None:
+            process.send_signal(signal.SIGINT)  # run_workers lets running jobs finish on Ctrl-C
+    for process in processes:
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@pytest.fixture(scope="session")
+def studio(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Studio]:
+    if not Path(CHROMIUM).exists():
+        missing(
+            f"Chromium ({CHROMIUM})",
+            "Install Debian's browser with `apt-get install chromium` (or set CHROMIUM_PATH).",
+        )
+    root = tmp_path_factory.mktemp("studio")
+    port = free_port()
+    studio = Studio(f"http://127.0.0.1:{port}", root, studio_environment(root))
+    studio.manage("migrate", "--no-input", "--verbosity", "0")
+    studio.manage("collectstatic", "--no-input", "--verbosity", "0")
+    logs = root / "logs"
+    logs.mkdir()
+    commands = {
+        "workers": [sys.executable, "manage.py", "run_workers"],
+        "web": [
+            *(sys.executable, "-m", "uvicorn", "imagegen.asgi:application"),
+            *("--host", "127.0.0.1", "--port", str(port), "--no-access-log"),
+        ],
+    }
+    processes = [
+        subprocess.Popen(  # noqa: S603 (fixed commands)
+            command,
+            cwd=REPO,
+            env=studio.environment,
+            stdout=(logs / f"{name}.log").open("w"),
+            stderr=subprocess.STDOUT,
+        )
+        for name, command in commands.items()
+    ]
+    try:
+        wait_until_serving(studio.url, processes, logs)
+        yield studio
+    finally:
+        stop(processes)
+    shutil.rmtree(root / "media", ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def base_url(studio: Studio) -> str:
+    """pytest-playwright opens relative URLs (page.goto("/images/")) against this."""
+    return studio.url
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args: dict) -> dict:
+    return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_ARGS}
+
+
+@pytest.fixture(scope="session")
+def axe_source() -> str:
+    if not AXE_SCRIPT.exists():
+        missing("axe-core", "Run `npm install` in the repository (package.json names it).")
+    return AXE_SCRIPT.read_text()
