@@ -19,6 +19,7 @@ document.addEventListener("click", (event) => {
 document.addEventListener("keydown", (event) => {
   const nav = document.querySelector("[data-keyboard-nav]");
   if (!nav || event.altKey || event.ctrlKey || event.metaKey) return;
+  if (document.querySelector("dialog[open]")) return;  // Escape closes the lightbox first
   if (event.target.closest("input, textarea, select, [contenteditable]")) return;
   const rtl = document.documentElement.dir === "rtl";
   const keys = { ArrowLeft: rtl ? "next" : "previous", ArrowRight: rtl ? "previous" : "next", Escape: "Escape" };
@@ -32,7 +33,20 @@ function updateSelection() {
   const counter = gallery && gallery.querySelector("[data-selected-count]");
   if (!counter) return;
   const count = gallery.querySelectorAll(".tile-select:checked").length;
-  counter.textContent = count ? `${count} ✓` : "";
+  counter.textContent = count ? counter.dataset.label.replace("{count}", count) : "";
 }
 document.addEventListener("change", (event) => { if (event.target.matches(".tile-select")) updateSelection(); });
 document.addEventListener("htmx:afterSettle", updateSelection);
+
+// The image page's lightbox: the picture's link opens a full-screen <dialog> instead of the
+// file (Escape and the close button shut it natively; so does a click anywhere on it).
+document.addEventListener("click", (event) => {
+  const link = event.target.closest("a[data-lightbox]");
+  const dialog = link && document.querySelector(link.dataset.lightbox);
+  if (!dialog || event.button !== 0 || event.ctrlKey || event.metaKey || event.shiftKey) return;
+  event.preventDefault();
+  dialog.showModal();
+});
+document.addEventListener("click", (event) => {
+  if (event.target.matches("dialog.lightbox, dialog.lightbox img")) event.target.closest("dialog").close();
+});

@@ -169,3 +169,11 @@ def axe_source() -> str:
     if not AXE_SCRIPT.exists():
         missing("axe-core", "Run `npm install` in the repository (package.json names it).")
     return AXE_SCRIPT.read_text()
+
+
+@pytest.fixture(scope="session")
+def tour(studio: Studio, browser, base_url: str):
+    """One user who has used every page: an image, a collection, a share link."""
+    from tests.browser.tour import take_tour
+
+    return take_tour(browser, base_url)
