@@ -55,6 +55,10 @@ class ImageAdmin(admin.ModelAdmin):
     def short_prompt(self, image: Image) -> str:
         return image.prompt[:80]
 
+    @admin.display(description=_("Size"))
+    def size(self, image: Image) -> str:
+        return image.size
+
     def has_add_permission(self, request: object) -> bool:
         return False  # images come only from generations
 
@@ -100,7 +104,10 @@ class ShareLinkAdmin(admin.ModelAdmin):
     @admin.action(description=_("Revoke the selected share links"))
     def revoke(self, request: HttpRequest, links: QuerySet[ShareLink]) -> None:
         count = links.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
-        self.message_user(request, _("Revoked %(count)d share links.") % {"count": count})
+        message = ngettext(
+            "Revoked %(count)d share link.", "Revoked %(count)d share links.", count
+        ) % {"count": count}
+        self.message_user(request, message)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # links are made by their owners, from the gallery

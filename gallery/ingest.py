@@ -24,10 +24,12 @@ from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.db.models.fields.files import FieldFile
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 from PIL import Image as PILImage
 
 from gallery.embedding import embed_metadata
 from gallery.models import Image
+from imagegen.job_messages import TOO_MANY_PIXELS
 from imagegen.models import Generation
 
 logger = logging.getLogger(__name__)
@@ -50,11 +52,14 @@ THUMBNAIL_QUALITY = 80
 # WebP method 0 encodes a 512 px thumbnail in about 5 ms against 21 ms for the default 4, for
 # files about a third larger (13 KB against 10 KB).
 THUMBNAIL_METHOD = 0
-UNSUPPORTED = "The file is not a PNG, JPEG or WebP image."
+UNSUPPORTED = gettext_noop("The file is not a PNG, JPEG or WebP image.")
 
 
 class InvalidImage(Exception):
-    """The bytes are not an image we keep; `message` is safe to show the person."""
+    """The bytes are not an image we keep; `message` is safe to show the person.
+
+    The message is English, stored on the job and translated when shown (imagegen.job_messages).
+    """
 
     code = "bad_image"
 
@@ -127,7 +132,7 @@ def ingest_image(
 def verify_image(data: bytes) -> VerifiedImage:
     """Check `data` is a whole still PNG, JPEG or WebP within the limits, and thumbnail it."""
     if len(data) > settings.DOWNLOAD_MAX_BYTES:
-        raise InvalidImage("The image file is too large.")
+        raise InvalidImage(gettext_noop("The image file is too large."))
     try:
         # The global filter list is shared between threads, so this guard is a second line:
         # the explicit pixel check below, made on the header alone, is what refuses a bomb.
@@ -138,19 +143,19 @@ def verify_image(data: bytes) -> VerifiedImage:
                 if fmt is None:  # e.g. MPO, which Pillow's JPEG opener can hand back
                     raise InvalidImage(UNSUPPORTED)
                 if width * height > settings.IMAGE_MAX_PIXELS:
-                    raise InvalidImage(f"The image is too large ({width}x{height} pixels).")
+                    raise InvalidImage(TOO_MANY_PIXELS % {"width": width, "height": height})
                 if getattr(probe, "n_frames", 1) > 1:
-                    raise InvalidImage("Animated images are not accepted.")
+                    raise InvalidImage(gettext_noop("Animated images are not accepted."))
                 probe.verify()  # chunk CRCs for PNG; cheap, and before any pixel is decoded
             with PILImage.open(io.BytesIO(data), formats=[probe.format or ""]) as im:
                 return _thumbnail(im, fmt, width, height)
     except PILImage.UnidentifiedImageError:
         raise InvalidImage(UNSUPPORTED) from None
     except (PILImage.DecompressionBombError, PILImage.DecompressionBombWarning):
-        raise InvalidImage("The image is too large.") from None
+        raise InvalidImage(gettext_noop("The image is too large.")) from None
     except DECODE_ERRORS as error:
         logger.info("refused an image: %r", error)
-        raise InvalidImage("The image is damaged or incomplete.") from None
+        raise InvalidImage(gettext_noop("The image is damaged or incomplete.")) from None
 
 
 def _thumbnail(im: PILImage.Image, fmt: str, width: int, height: int) -> VerifiedImage:

@@ -11,6 +11,7 @@ from django.db import models, transaction
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 
@@ -56,33 +57,43 @@ class Image(models.Model):
     # The integer key orders the gallery (newest first, keyset pages) and is the rowid the search
     # index points at; people only ever see the random `uuid`.
     id = models.BigAutoField(primary_key=True)
-    uuid = models.UUIDField(unique=True, default=uuid.uuid4, editable=False)
+    uuid = models.UUIDField(_("UUID"), unique=True, default=uuid.uuid4, editable=False)
     owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="images"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="images",
+        verbose_name=_("owner"),
     )
     generation = models.ForeignKey(
-        "imagegen.Generation", on_delete=models.CASCADE, related_name="images"
+        "imagegen.Generation",
+        on_delete=models.CASCADE,
+        related_name="images",
+        verbose_name=_("generation"),
     )
-    index = models.PositiveSmallIntegerField(help_text=_("Position within its generation."))
-    file = models.FileField(upload_to=original_path, max_length=200)
-    thumbnail = models.FileField(upload_to=thumbnail_path, max_length=200)
-    width = models.PositiveIntegerField()
-    height = models.PositiveIntegerField()
-    thumbnail_width = models.PositiveIntegerField()
-    thumbnail_height = models.PositiveIntegerField()
-    format = models.CharField(max_length=10, help_text=_("png, jpeg or webp"))
-    bytes = models.PositiveIntegerField()
-    sha256 = models.CharField(max_length=64, db_index=True)
+    index = models.PositiveSmallIntegerField(
+        _("index"), help_text=_("Position within its generation.")
+    )
+    file = models.FileField(_("file"), upload_to=original_path, max_length=200)
+    thumbnail = models.FileField(_("thumbnail"), upload_to=thumbnail_path, max_length=200)
+    width = models.PositiveIntegerField(_("width"))
+    height = models.PositiveIntegerField(_("height"))
+    thumbnail_width = models.PositiveIntegerField(_("thumbnail width"))
+    thumbnail_height = models.PositiveIntegerField(_("thumbnail height"))
+    format = models.CharField(_("format"), max_length=10, help_text=_("png, jpeg or webp"))
+    bytes = models.PositiveIntegerField(_("file size (bytes)"))
+    sha256 = models.CharField(_("SHA-256"), max_length=64, db_index=True)
     # Copied from the generation so the gallery can search and filter on one table.
-    model_name = models.CharField(max_length=100)
-    prompt = models.TextField()
-    revised_prompt = models.TextField(blank=True)
-    favourite = models.BooleanField(default=False)
-    created_at = models.DateTimeField(db_index=True)
+    model_name = models.CharField(_("model"), max_length=100)
+    prompt = models.TextField(_("prompt"))
+    revised_prompt = models.TextField(_("revised prompt"), blank=True)
+    favourite = models.BooleanField(_("favourite"), default=False)
+    created_at = models.DateTimeField(_("created"), db_index=True)
 
     objects = ImageQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("image")
+        verbose_name_plural = _("images")
         ordering = ["-id"]
         constraints = [
             # A retried job can never save the same image of a generation twice.
@@ -127,17 +138,24 @@ class CollectionQuerySet(models.QuerySet["Collection"]):
 class Collection(models.Model):
     """A named set of one person's images; an image can be in several."""
 
-    uuid = models.UUIDField(unique=True, default=uuid.uuid4, editable=False)
+    uuid = models.UUIDField(_("UUID"), unique=True, default=uuid.uuid4, editable=False)
     owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="collections"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="collections",
+        verbose_name=_("owner"),
     )
     name = models.CharField(_("name"), max_length=120)
-    images = models.ManyToManyField(Image, through="CollectionImage", related_name="collections")
-    created_at = models.DateTimeField(auto_now_add=True)
+    images = models.ManyToManyField(
+        Image, through="CollectionImage", related_name="collections", verbose_name=_("images")
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     objects = CollectionQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("collection")
+        verbose_name_plural = _("collections")
         ordering = ["name", "id"]
         constraints = [
             models.UniqueConstraint(fields=["owner", "name"], name="collection_names_unique")
@@ -156,6 +174,8 @@ class CollectionImage(models.Model):
     added_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name = _("image in a collection")
+        verbose_name_plural = _("images in collections")
         constraints = [
             models.UniqueConstraint(
                 fields=["collection", "image"], name="image_once_per_collection"
@@ -163,7 +183,10 @@ class CollectionImage(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"image {self.image_id} in collection {self.collection_id}"
+        return gettext("Image %(image)s in collection %(collection)s") % {
+            "image": self.image_id,
+            "collection": self.collection_id,
+        }
 
 
 def new_share_token() -> str:
@@ -185,27 +208,46 @@ class ShareLinkQuerySet(models.QuerySet["ShareLink"]):
 class ShareLink(models.Model):
     """A public link to one image or one collection, until it expires or is revoked."""
 
-    token = models.CharField(max_length=64, unique=True, default=new_share_token, editable=False)
+    token = models.CharField(
+        _("token"), max_length=64, unique=True, default=new_share_token, editable=False
+    )
     owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="share_links"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="share_links",
+        verbose_name=_("owner"),
     )
     image = models.ForeignKey(
-        Image, null=True, blank=True, on_delete=models.CASCADE, related_name="share_links"
+        Image,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="share_links",
+        verbose_name=_("image"),
     )
     collection = models.ForeignKey(
-        Collection, null=True, blank=True, on_delete=models.CASCADE, related_name="share_links"
+        Collection,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="share_links",
+        verbose_name=_("collection"),
     )
     hide_prompt = models.BooleanField(
-        default=False, help_text=_("Show the image without its prompt or parameters.")
+        _("hide the prompt"),
+        default=False,
+        help_text=_("Show the image without its prompt or parameters."),
     )
-    expires_at = models.DateTimeField(null=True, blank=True)
-    revoked_at = models.DateTimeField(null=True, blank=True)
-    view_count = models.PositiveIntegerField(default=0)
-    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(_("expires"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
+    view_count = models.PositiveIntegerField(_("views"), default=0)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     objects = ShareLinkQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("share link")
+        verbose_name_plural = _("share links")
         ordering = ["-created_at"]
         constraints = [
             models.CheckConstraint(
@@ -216,7 +258,7 @@ class ShareLink(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"share of {self.image or self.collection}"
+        return gettext("Share link to %(thing)s") % {"thing": self.image or self.collection}
 
     @property
     def is_active(self) -> bool:

@@ -7,12 +7,15 @@ what the link shares: never the owner's name, other images, or how an image was 
 
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import translation
 from django.utils.cache import patch_cache_control
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import (
@@ -116,9 +119,10 @@ def _own_link_or_404(request: HttpRequest, share_id: int) -> ShareLink:
 @never_cache  # a revoked link must stop answering at once, and every view is counted
 def shared_page(request: HttpRequest, token: str) -> HttpResponse:
     link = sharing.active_link_or_404(token)
+    keep_language = _use_chosen_language(request)
     _count_view(request, link)
     if link.image is not None:
-        return _image_page(request, link, link.image)
+        return _image_page(request, link, link.image, keep_language)
     images = sharing.shared_images(link)
     page = Paginator(images, COLLECTION_PAGE_SIZE).get_page(request.GET.get("page"))
     context = {
@@ -126,6 +130,7 @@ def shared_page(request: HttpRequest, token: str) -> HttpResponse:
         "collection": link.collection,
         "page": page,
         "preview": sharing.collection_preview(request, link, images.first(), page.paginator.count),
+        "keep_language": keep_language,
     }
     return render(request, "shared/collection.html", context)
 
@@ -137,18 +142,37 @@ def shared_image(request: HttpRequest, token: str, image_id: str) -> HttpRespons
     """One image of a shared collection (or the one shared image), on its own page."""
     link = sharing.active_link_or_404(token)
     image = sharing.shared_image_or_404(link, image_id)
+    keep_language = _use_chosen_language(request)
     _count_view(request, link)
-    return _image_page(request, link, image)
+    return _image_page(request, link, image, keep_language)
 
 
-def _image_page(request: HttpRequest, link: ShareLink, image: Image) -> HttpResponse:
+def _image_page(
+    request: HttpRequest, link: ShareLink, image: Image, keep_language: str
+) -> HttpResponse:
     context = {
         "link": link,
         "collection": link.collection,
         "image": image,
         "preview": sharing.image_preview(request, link, image),
+        "keep_language": keep_language,
     }
     return render(request, "shared/image.html", context)
+
+
+def _use_chosen_language(request: HttpRequest) -> str:
+    """Show a public page in the language its visitor chose with the page's own switcher.
+
+    Signed-in pages post to set_language, which needs a CSRF token; a public page carries none,
+    so its switcher asks for the same page with ?language=. Nothing is stored (a GET changes no
+    other page); the page's links keep the choice. Returns that query, or "" when none.
+    """
+    code = request.GET.get("language", "")
+    if code not in dict(settings.LANGUAGES):
+        return ""
+    translation.activate(code)
+    request.LANGUAGE_CODE = code
+    return urlencode({"language": code})
 
 
 def _count_view(request: HttpRequest, link: ShareLink) -> None:

@@ -9,6 +9,9 @@ request body, the offline provider) reads a `Profile`, never this list directly.
 from dataclasses import dataclass, field, fields
 from typing import Any
 
+from django.utils.formats import number_format
+from django.utils.translation import gettext as _
+
 DALL_E = "dall-e"
 GPT_IMAGE = "gpt-image"
 QWEN = "qwen"
@@ -31,17 +34,25 @@ class SizeRules:
     max_pixels: int = 8_294_400
 
     def problem_with(self, width: int, height: int) -> str | None:
-        """Why width x height is not allowed, or None when it is."""
+        """Why width x height is not allowed, or None when it is, in the active language."""
         if width % self.multiple_of or height % self.multiple_of:
-            return f"Both edges must be multiples of {self.multiple_of}."
+            return _("Both edges must be multiples of %(multiple)s.") % {
+                "multiple": number_format(self.multiple_of)
+            }
         if max(width, height) > self.max_edge:
-            return f"Neither edge may exceed {self.max_edge} pixels."
+            return _("Neither edge may exceed %(max_edge)s pixels.") % {
+                "max_edge": number_format(self.max_edge)
+            }
         if max(width, height) / min(width, height) > self.max_ratio:
-            return f"The long edge may be at most {self.max_ratio:g} times the short edge."
+            ratio = int(self.max_ratio) if self.max_ratio.is_integer() else self.max_ratio
+            return _("The long edge may be at most %(ratio)s times the short edge.") % {
+                "ratio": number_format(ratio)
+            }
         if not self.min_pixels <= width * height <= self.max_pixels:
-            return (
-                f"The image must have between {self.min_pixels:,} and {self.max_pixels:,} pixels."
-            )
+            return _("The image must have between %(min)s and %(max)s pixels.") % {
+                "min": number_format(self.min_pixels, force_grouping=True),
+                "max": number_format(self.max_pixels, force_grouping=True),
+            }
         return None
 
 

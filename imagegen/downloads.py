@@ -9,7 +9,9 @@ from collections.abc import Callable
 
 import httpx
 from django.conf import settings
+from django.utils.translation import gettext_noop
 
+from imagegen.job_messages import DOWNLOAD_FAILED, DOWNLOAD_HOST_STATUS
 from imagegen.upstream_errors import (
     AttemptFailed,
     UpstreamError,
@@ -52,7 +54,7 @@ def _fetch_once(
     for _hop in range(MAX_REDIRECTS + 1):
         remaining = deadline - clock()
         if remaining <= 0:
-            raise _failed("it took too long", retryable=True)
+            raise _failed(gettext_noop("it took too long"), retryable=True)
         # The timeout bounds each read by what is left of the overall deadline.
         request = client.build_request("GET", _checked_url(url), timeout=httpx.Timeout(remaining))
         request.headers.pop("Authorization", None)  # even if handed the API client
@@ -67,10 +69,10 @@ def _fetch_once(
             finally:
                 response.close()
         except httpx.TimeoutException:
-            raise _failed("it took too long", retryable=True) from None
+            raise _failed(gettext_noop("it took too long"), retryable=True) from None
         except httpx.HTTPError:
-            raise _failed("the connection failed", retryable=True) from None
-    raise _failed("it was redirected too many times", retryable=False)
+            raise _failed(gettext_noop("the connection failed"), retryable=True) from None
+    raise _failed(gettext_noop("it was redirected too many times"), retryable=False)
 
 
 def _checked_url(url: str) -> httpx.URL:
@@ -80,12 +82,12 @@ def _checked_url(url: str) -> httpx.URL:
     except (httpx.InvalidURL, TypeError):
         parsed = httpx.URL()
     if parsed.scheme not in {"http", "https"} or not parsed.host:
-        raise _failed("the link is not a web address", retryable=False)
+        raise _failed(gettext_noop("the link is not a web address"), retryable=False)
     if settings.COMETAPI_KEY:  # online: https only, and never an address inside the network
         if parsed.scheme != "https":
-            raise _failed("the link is not https", retryable=False)
+            raise _failed(gettext_noop("the link is not https"), retryable=False)
         if _is_internal_host(parsed.host):
-            raise _failed("the link points inside the network", retryable=False)
+            raise _failed(gettext_noop("the link points inside the network"), retryable=False)
     return parsed
 
 
@@ -110,11 +112,11 @@ def _check_status(response: httpx.Response) -> None:
     if status == 200:
         return
     if status in {403, 404, 410}:  # what a storage bucket says about an expired signed URL
-        reason, retryable = "the link has expired or no longer exists", False
+        reason, retryable = gettext_noop("the link has expired or no longer exists"), False
     elif status in {408, 429} or status >= 500:
-        reason, retryable = "the image host is unavailable", True
+        reason, retryable = gettext_noop("the image host is unavailable"), True
     else:
-        reason, retryable = f"the image host answered HTTP {status}", False
+        reason, retryable = DOWNLOAD_HOST_STATUS % {"status": status}, False
     raise _failed(
         reason,
         retryable=retryable,
@@ -127,18 +129,18 @@ def _read_bounded(response: httpx.Response, deadline: float, clock: Callable[[],
     limit = settings.DOWNLOAD_MAX_BYTES
     declared = response.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit:
-        raise _failed("the image is too large", retryable=False)
+        raise _failed(gettext_noop("the image is too large"), retryable=False)
     chunks, total = [], 0
     for chunk in response.iter_bytes():
         total += len(chunk)  # decoded bytes, so a compressed body cannot balloon past the limit
         if total > limit:
-            raise _failed("the image is too large", retryable=False)
+            raise _failed(gettext_noop("the image is too large"), retryable=False)
         if clock() > deadline:
-            raise _failed("it took too long", retryable=True)
+            raise _failed(gettext_noop("it took too long"), retryable=True)
         chunks.append(chunk)
     data = b"".join(chunks)
     if not looks_like_image(data):
-        raise _failed("the link did not lead to an image", retryable=False)
+        raise _failed(gettext_noop("the link did not lead to an image"), retryable=False)
     return data
 
 
@@ -147,7 +149,7 @@ def _failed(
 ) -> AttemptFailed:
     error = UpstreamError(
         "download_failed",
-        f"Could not download the image: {reason}.",
+        DOWNLOAD_FAILED % {"reason": reason},
         retryable=retryable,
         status=status,
         retry_after=retry_after,

@@ -5,6 +5,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from django import forms
+from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy as _
 
 from imagegen.catalogue import COMPRESSIBLE_FORMATS, DEFAULT_MODEL, TRANSPARENT_FORMATS, Profile
@@ -150,8 +151,8 @@ class GenerateForm(forms.Form):
                 _("%(model)s takes at most %(limit)s characters; this prompt has %(length)s."),
                 params={
                     "model": self.profile.label,
-                    "limit": f"{limit:,}",
-                    "length": f"{len(prompt):,}",
+                    "limit": number_format(limit, force_grouping=True),
+                    "length": number_format(len(prompt), force_grouping=True),
                 },
                 code="prompt_too_long",
             )

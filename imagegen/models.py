@@ -9,8 +9,10 @@ from django.db import models
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
 from imagegen.catalogue import FAMILIES, Profile
+from imagegen.job_messages import shown_message
 
 # (list field, its default field) pairs that clean() checks together.
 PROFILE_CHOICES = [
@@ -36,39 +38,49 @@ class ImageModel(models.Model):
     parameter is never sent for this model.
     """
 
-    name = models.CharField(max_length=100, unique=True, help_text=_("The id sent upstream."))
-    label = models.CharField(max_length=100)
-    family = models.CharField(max_length=20, choices=FAMILIES)
-    enabled = models.BooleanField(default=True)
-    position = models.PositiveIntegerField(default=100, help_text=_("Lower comes first."))
-    prompt_max_length = models.PositiveIntegerField(default=4000)
-    max_images = models.PositiveSmallIntegerField(default=1)
-    sizes = models.JSONField(default=list)
-    default_size = models.CharField(max_length=20, blank=True)
-    custom_sizes = models.BooleanField(
-        default=False, help_text=_("Also accept any WxH within the GPT image 2 size rules.")
+    name = models.CharField(
+        _("name"), max_length=100, unique=True, help_text=_("The id sent upstream.")
     )
-    qualities = models.JSONField(default=list, blank=True)
-    default_quality = models.CharField(max_length=20, blank=True)
-    styles = models.JSONField(default=list, blank=True)
-    default_style = models.CharField(max_length=20, blank=True)
-    response_formats = models.JSONField(default=list, blank=True)
-    default_response_format = models.CharField(max_length=20, blank=True)
-    output_formats = models.JSONField(default=list, blank=True)
-    default_output_format = models.CharField(max_length=20, blank=True)
-    backgrounds = models.JSONField(default=list, blank=True)
-    default_background = models.CharField(max_length=20, blank=True)
-    moderations = models.JSONField(default=list, blank=True)
-    default_moderation = models.CharField(max_length=20, blank=True)
-    supports_compression = models.BooleanField(default=False)
-    supports_streaming = models.BooleanField(default=False)
-    max_partial_images = models.PositiveSmallIntegerField(default=0)
-    returns_revised_prompt = models.BooleanField(default=False)
-    returns_usage = models.BooleanField(default=False)
+    label = models.CharField(_("label"), max_length=100)
+    family = models.CharField(_("family"), max_length=20, choices=FAMILIES)
+    enabled = models.BooleanField(_("enabled"), default=True)
+    position = models.PositiveIntegerField(
+        _("position"), default=100, help_text=_("Lower comes first.")
+    )
+    prompt_max_length = models.PositiveIntegerField(_("longest prompt"), default=4000)
+    max_images = models.PositiveSmallIntegerField(_("most images per request"), default=1)
+    sizes = models.JSONField(_("sizes"), default=list)
+    default_size = models.CharField(_("default size"), max_length=20, blank=True)
+    custom_sizes = models.BooleanField(
+        _("custom sizes"),
+        default=False,
+        help_text=_("Also accept any WxH within the GPT image 2 size rules."),
+    )
+    qualities = models.JSONField(_("qualities"), default=list, blank=True)
+    default_quality = models.CharField(_("default quality"), max_length=20, blank=True)
+    styles = models.JSONField(_("styles"), default=list, blank=True)
+    default_style = models.CharField(_("default style"), max_length=20, blank=True)
+    response_formats = models.JSONField(_("response formats"), default=list, blank=True)
+    default_response_format = models.CharField(
+        _("default response format"), max_length=20, blank=True
+    )
+    output_formats = models.JSONField(_("output formats"), default=list, blank=True)
+    default_output_format = models.CharField(_("default output format"), max_length=20, blank=True)
+    backgrounds = models.JSONField(_("backgrounds"), default=list, blank=True)
+    default_background = models.CharField(_("default background"), max_length=20, blank=True)
+    moderations = models.JSONField(_("moderation levels"), default=list, blank=True)
+    default_moderation = models.CharField(_("default moderation level"), max_length=20, blank=True)
+    supports_compression = models.BooleanField(_("supports compression"), default=False)
+    supports_streaming = models.BooleanField(_("supports streaming"), default=False)
+    max_partial_images = models.PositiveSmallIntegerField(_("most partial images"), default=0)
+    returns_revised_prompt = models.BooleanField(_("returns a revised prompt"), default=False)
+    returns_usage = models.BooleanField(_("returns token usage"), default=False)
 
     objects = ImageModelQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("image model")
+        verbose_name_plural = _("image models")
         ordering = ["position", "name"]
 
     def __str__(self) -> str:
@@ -124,43 +136,58 @@ class Generation(models.Model):
         FAILED = "failed", _("Failed")
         CANCELLED = "cancelled", _("Cancelled")
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    id = models.UUIDField(_("ID"), primary_key=True, default=uuid.uuid4, editable=False)
     owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="generations"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="generations",
+        verbose_name=_("owner"),
     )
-    model_name = models.CharField(max_length=100)
-    prompt = models.TextField()
+    model_name = models.CharField(_("model"), max_length=100)
+    prompt = models.TextField(_("prompt"))
     parameters = models.JSONField(
-        default=dict, help_text=_("Every parameter sent upstream, apart from the prompt.")
+        _("parameters"),
+        default=dict,
+        help_text=_("Every parameter sent upstream, apart from the prompt."),
     )
-    status = models.CharField(max_length=20, choices=Status.choices, default=Status.QUEUED)
-    error_code = models.CharField(max_length=50, blank=True)
-    error_message = models.TextField(blank=True)
-    images_failed = models.PositiveSmallIntegerField(default=0)
-    attempts = models.PositiveSmallIntegerField(default=0)
-    request_id = models.CharField(max_length=200, blank=True)
-    usage = models.JSONField(null=True, blank=True)
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.QUEUED
+    )
+    error_code = models.CharField(_("error code"), max_length=50, blank=True)
+    error_message = models.TextField(_("error message"), blank=True)
+    images_failed = models.PositiveSmallIntegerField(_("images not saved"), default=0)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    request_id = models.CharField(_("request id"), max_length=200, blank=True)
+    usage = models.JSONField(_("token usage"), null=True, blank=True)
     returned_settings = models.JSONField(
-        default=dict, blank=True, help_text=_("size, quality, background, output_format as echoed.")
+        _("returned settings"),
+        default=dict,
+        blank=True,
+        help_text=_("size, quality, background, output_format as echoed."),
     )
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True, db_index=True)
+    started_at = models.DateTimeField(_("started"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
     upstream_ms = models.PositiveIntegerField(
-        null=True, blank=True, help_text=_("Time spent waiting for the upstream.")
+        _("upstream time (ms)"),
+        null=True,
+        blank=True,
+        help_text=_("Time spent waiting for the upstream."),
     )
     # Durable-job bookkeeping: which worker process runs it, how often it was started (a job
     # whose worker died is retried once), the newest streamed preview, and whether its owner
     # has seen how it ended.
-    worker_id = models.CharField(max_length=200, blank=True)
-    runs = models.PositiveSmallIntegerField(default=0)
-    preview = models.BinaryField(null=True, blank=True, editable=False)
-    previews_received = models.PositiveSmallIntegerField(default=0)
-    seen_at = models.DateTimeField(null=True, blank=True)
+    worker_id = models.CharField(_("worker"), max_length=200, blank=True)
+    runs = models.PositiveSmallIntegerField(_("runs"), default=0)
+    preview = models.BinaryField(_("preview"), null=True, blank=True, editable=False)
+    previews_received = models.PositiveSmallIntegerField(_("previews received"), default=0)
+    seen_at = models.DateTimeField(_("seen"), null=True, blank=True)
 
     objects = GenerationQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("generation")
+        verbose_name_plural = _("generations")
         ordering = ["-created_at"]
         indexes = [
             models.Index(fields=["owner", "-created_at"]),
@@ -188,6 +215,11 @@ class Generation(models.Model):
     def elapsed_seconds(self) -> int:
         end = self.finished_at or timezone.now()
         return max(0, int((end - self.created_at).total_seconds()))
+
+    @property
+    def shown_error_message(self) -> str:
+        """The stored (English) error message, in the reader's language."""
+        return shown_message(self.error_message)
 
     @property
     def is_cancellable(self) -> bool:
@@ -274,7 +306,7 @@ class Generation(models.Model):
         cancelled = Generation.objects.filter(pk=self.pk, status__in=UNFINISHED).update(
             status=self.Status.CANCELLED,
             error_code="cancelled",
-            error_message=_("Cancelled."),
+            error_message=gettext_noop("Cancelled."),  # translated when shown
             finished_at=timezone.now(),
             preview=None,
         )

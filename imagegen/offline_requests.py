@@ -5,6 +5,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from django.utils import translation
+
 from imagegen.catalogue import (
     DALL_E,
     GPT_IMAGE,
@@ -176,7 +178,9 @@ def _size(body: dict[str, Any], profile: Profile) -> tuple[int, int]:
         return int(match[1]), int(match[2])
     if profile.custom_sizes and profile.size_rules and match:
         width, height = int(match[1]), int(match[2])
-        if problem := profile.size_rules.problem_with(width, height):
+        with translation.override("en"):  # the real endpoint answers in English
+            problem = profile.size_rules.problem_with(width, height)
+        if problem:
             raise Refused(f"Invalid size '{size}'. {problem}", "size", "invalid_value")
         return width, height
     raise Refused(_not_one_of(size, profile.sizes), "size", "invalid_value")

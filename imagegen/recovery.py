@@ -28,6 +28,7 @@ from django.conf import settings
 from django.db import transaction
 from django.tasks import TaskResultStatus, task_backends
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 from django_tasks_db.backend import DatabaseBackend
 from django_tasks_db.models import DBTaskResult
 
@@ -39,9 +40,10 @@ logger = logging.getLogger(__name__)
 MAX_RUNS = 2  # a job is started at most twice: at-least-once, but not a crash loop
 FORGET_WORKERS_AFTER = timedelta(hours=1)  # rows of processes long gone are only noise in admin
 
-WORKER_LOST = "The worker stopped while making this image. Please try again."
-DEADLINE = "It took too long; the job was stopped."
-WORKER_ERROR = "Something went wrong while making this image. Please try again."
+# Stored in English on the job and translated when shown (imagegen.job_messages).
+WORKER_LOST = gettext_noop("The worker stopped while making this image. Please try again.")
+DEADLINE = gettext_noop("It took too long; the job was stopped.")
+WORKER_ERROR = gettext_noop("Something went wrong while making this image. Please try again.")
 TASK_LOST_TRACEBACK = "The worker process running this task stopped (killed or lost).\n"
 
 

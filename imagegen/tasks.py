@@ -13,6 +13,7 @@ import socket
 from django.contrib.auth.models import User
 from django.db import transaction
 from django.tasks import task
+from django.utils.translation import gettext_noop
 
 from gallery.ingest import InvalidImage, NotWanted, ingest_image, verify_image
 from imagegen import service
@@ -121,6 +122,8 @@ def keep_preview(generation: Generation, partial: PartialImage) -> None:
 def _download(url: str | None) -> bytes:
     if not url:
         raise UpstreamError(
-            "bad_response", "The image service returned an empty result.", retryable=False
+            "bad_response",
+            gettext_noop("The image service returned an empty result."),
+            retryable=False,
         )
     return service.download_image(url)

@@ -17,6 +17,9 @@ from typing import Any
 
 import httpx
 from django.conf import settings
+from django.utils.translation import gettext_noop
+
+from imagegen.job_messages import REJECTED_WITH_REASON, REJECTED_WITH_STATUS
 
 logger = logging.getLogger(__name__)
 
@@ -47,32 +50,49 @@ class UpstreamError(Exception):
         self.attempts = attempts  # requests made before giving up
 
 
+# Stored in English on the job and translated when shown (imagegen.job_messages).
 MESSAGES = {
-    "moderation_blocked": "The request was refused by the safety system. Try rewording the prompt.",
-    "invalid_request": "The image service rejected the request.",
-    "auth_failed": "The image service did not accept the API key. Ask the administrator.",
-    "forbidden": "The image service refused access to this model for this account or region.",
-    "model_not_found": "The image service does not offer this model (it may have been retired).",
-    "rate_limited": "The image service is limiting how many requests it takes. Try again shortly.",
-    "insufficient_quota": "The image service account is out of credit or over its quota.",
-    "upstream_unavailable": "The image service is unavailable or overloaded. Try again shortly.",
-    "timeout": "The image service did not answer in time. Try again.",
-    "connection_failed": "Could not connect to the image service. Try again shortly.",
-    "bad_response": "The image service sent an answer that is not an image result.",
-    "redirected": (
+    "moderation_blocked": gettext_noop(
+        "The request was refused by the safety system. Try rewording the prompt."
+    ),
+    "invalid_request": gettext_noop("The image service rejected the request."),
+    "auth_failed": gettext_noop(
+        "The image service did not accept the API key. Ask the administrator."
+    ),
+    "forbidden": gettext_noop(
+        "The image service refused access to this model for this account or region."
+    ),
+    "model_not_found": gettext_noop(
+        "The image service does not offer this model (it may have been retired)."
+    ),
+    "rate_limited": gettext_noop(
+        "The image service is limiting how many requests it takes. Try again shortly."
+    ),
+    "insufficient_quota": gettext_noop(
+        "The image service account is out of credit or over its quota."
+    ),
+    "upstream_unavailable": gettext_noop(
+        "The image service is unavailable or overloaded. Try again shortly."
+    ),
+    "timeout": gettext_noop("The image service did not answer in time. Try again."),
+    "connection_failed": gettext_noop("Could not connect to the image service. Try again shortly."),
+    "bad_response": gettext_noop("The image service sent an answer that is not an image result."),
+    "redirected": gettext_noop(
         "The image service answered with a redirect: the configured base URL "
         "(COMETAPI_BASE_URL) looks wrong."
     ),
-    "wrong_address": (
+    "wrong_address": gettext_noop(
         "The image service has nothing at the configured address: the base URL "
         "(COMETAPI_BASE_URL) looks wrong."
     ),
-    "web_page": (
+    "web_page": gettext_noop(
         "The image service answered with a web page, not an image result: the configured base "
         "URL (COMETAPI_BASE_URL) may be wrong."
     ),
-    "bad_image": "The image service returned data that is not a valid image.",
-    "stream_incomplete": "The image stream ended before the final image arrived. Try again.",
+    "bad_image": gettext_noop("The image service returned data that is not a valid image."),
+    "stream_incomplete": gettext_noop(
+        "The image stream ended before the final image arrived. Try again."
+    ),
 }
 
 MODERATION_CODES = frozenset({"moderation_blocked", "content_policy_violation"})
@@ -201,8 +221,8 @@ def safe_text(text: str) -> str:
 
 def _rejection(shown: str, status: int | None) -> str:
     if shown:
-        return f"The image service rejected the request: {shown}"
-    return f"The image service rejected the request (HTTP {status})."
+        return REJECTED_WITH_REASON % {"detail": shown}
+    return REJECTED_WITH_STATUS % {"status": status}
 
 
 def _text(value: Any) -> str:

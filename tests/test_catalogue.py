@@ -2,6 +2,7 @@
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.utils import translation
 
 from imagegen.catalogue import SHIPPED_MODELS, SizeRules, shipped_profile
 from imagegen.models import ImageModel
@@ -73,3 +74,13 @@ def test_size_rules_follow_gpt_image_2() -> None:
     assert rules.problem_with(1024, 1024) is None
     assert rules.problem_with(1000, 1000) is not None
     assert rules.problem_with(3840, 1024) is not None
+
+
+def test_size_problems_are_in_the_active_language_with_its_numbers() -> None:
+    rules = SizeRules()
+    with translation.override("en"):
+        problem = rules.problem_with(16, 16)
+    assert problem == "The image must have between 655,360 and 8,294,400 pixels."
+    with translation.override("ar"):
+        problem = rules.problem_with(1000, 1000)
+    assert problem == "يجب أن يكون كلا البُعدين من مضاعفات 16."
