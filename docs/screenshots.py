@@ -1,11 +1,11 @@
 """Take the README's screenshots from a running studio, in headless Chromium.
 
     make run                                  # in one terminal (offline provider, demo account)
-    .venv/bin/pip install -e ".[browser]"     # once: Playwright's Python package
     .venv/bin/python docs/screenshots.py      # in another; writes docs/screenshots/*.png
 
 It signs in as the demo account, makes a few images through the offline provider, and shoots
-the generate page, the gallery and an image page, light and dark, at desktop and phone widths.
+the generate page, the gallery, an image page and a shared page: light and dark, desktop and
+phone widths, in English and Arabic (--languages adds Japanese).
 """
 
 import argparse
@@ -14,6 +14,7 @@ from pathlib import Path
 from playwright.sync_api import Page, sync_playwright
 
 OUT = Path(__file__).resolve().parent / "screenshots"
+DEVICES = {"desktop": (1280, 860), "phone": (390, 844)}
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 PROMPTS = [
     ("gpt-image-2", "A lighthouse on a cliff at dusk, warm light, oil painting"),
@@ -39,7 +40,7 @@ def make_images(page: Page) -> None:
         cards = page.locator(".generation-card").count()
         page.click("#generate-submit")
         page.locator(".generation-card").nth(cards).wait_for()
-    page.screenshot(path=OUT / "jobs-running-desktop-light.png")
+    page.screenshot(path=OUT / "jobs-running-desktop-light-en.png")
     unfinished = page.locator(".status-queued, .status-running")
     unfinished.first.wait_for(state="detached", timeout=60_000)
 
@@ -52,42 +53,49 @@ def share_first_image(page: Page, base_url: str) -> str:
     return page.input_value("input[readonly]")
 
 
+def shoot(browser, base_url: str, shared_url: str, language: str, scheme: str, device: str):
+    width, height = DEVICES[device]
+    options = {"viewport": {"width": width, "height": height}, "color_scheme": scheme}
+    options["locale"] = language  # the studio follows the browser's Accept-Language
+    suffix = f"{device}-{scheme}-{language}"
+    context = browser.new_context(**options)
+    page = context.new_page()
+    sign_in(page, base_url)
+    page.goto(f"{base_url}/generate/?model=gpt-image-2")
+    page.screenshot(path=OUT / f"generate-{suffix}.png")
+    page.goto(f"{base_url}/images/")
+    page.screenshot(path=OUT / f"gallery-{suffix}.png")
+    page.click(".image-grid a >> nth=0")
+    page.wait_for_selector(".image-detail img")
+    page.screenshot(path=OUT / f"image-{suffix}.png")
+    context.close()
+    visitor = browser.new_context(**options)  # signed out, as the link's recipient
+    visitor.new_page().goto(shared_url)
+    visitor.pages[0].screenshot(path=OUT / f"shared-{suffix}.png")
+    visitor.close()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--base-url", default="http://127.0.0.1:8000")
     parser.add_argument("--chromium", default="/usr/bin/chromium")
     parser.add_argument("--skip-generate", action="store_true")
+    parser.add_argument("--languages", default="en,ar", help="comma-separated, e.g. en,ar,ja")
     args = parser.parse_args()
     OUT.mkdir(exist_ok=True)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=args.chromium, args=CHROMIUM_ARGS)
-        shared_url = ""
-        for scheme in ("light", "dark"):
-            for width, height, device in ((1280, 860, "desktop"), (390, 844, "phone")):
-                context = browser.new_context(
-                    viewport={"width": width, "height": height}, color_scheme=scheme
-                )
-                page = context.new_page()
-                sign_in(page, args.base_url)
-                if scheme == "light" and device == "desktop":
-                    if not args.skip_generate:
-                        make_images(page)
-                    shared_url = share_first_image(page, args.base_url)
-                suffix = f"{device}-{scheme}"
-                page.goto(f"{args.base_url}/generate/?model=gpt-image-2")
-                page.screenshot(path=OUT / f"generate-{suffix}.png")
-                page.goto(f"{args.base_url}/images/")
-                page.screenshot(path=OUT / f"gallery-{suffix}.png")
-                page.click(".image-grid a >> nth=0")
-                page.wait_for_selector(".image-detail img")
-                page.screenshot(path=OUT / f"image-{suffix}.png")
-                context.close()
-                visitor = browser.new_context(  # signed out, as the link's recipient
-                    viewport={"width": width, "height": height}, color_scheme=scheme
-                )
-                visitor.new_page().goto(shared_url)
-                visitor.pages[0].screenshot(path=OUT / f"shared-{suffix}.png")
-                visitor.close()
+        context = browser.new_context(viewport={"width": 1280, "height": 860}, locale="en")
+        page = context.new_page()
+        sign_in(page, args.base_url)
+        if not args.skip_generate:
+            make_images(page)
+        shared_url = share_first_image(page, args.base_url)
+        context.close()
+        for language in args.languages.split(","):
+            for scheme in ("light", "dark"):
+                for device in DEVICES:
+                    shoot(browser, args.base_url, shared_url, language, scheme, device)
         browser.close()
     print(f"Screenshots written to {OUT}")
 
