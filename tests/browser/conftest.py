@@ -20,6 +20,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from playwright.sync_api import expect
 
 REPO = Path(__file__).resolve().parents[2]
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
@@ -28,6 +29,8 @@ AXE_SCRIPT = REPO / "node_modules" / "axe-core" / "axe.min.js"
 # Seconds the offline provider takes per image: long enough to see a job queued, running and
 # previewed, short enough for the suite.
 OFFLINE_LATENCY = 3.0
+# Assertions retry for up to 10 s (Playwright's default is 5): room for a busy 2-core CI machine.
+expect.set_options(timeout=10_000)
 
 
 def missing(what: str, how: str) -> None:
