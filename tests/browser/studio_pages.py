@@ -28,6 +28,7 @@ def sign_up(page: Page) -> str:
 
 def choose_model(page: Page, model: str) -> None:
     """Pick a model and wait for htmx to swap in that model's own fields."""
+    settled(page)
     page.get_by_label("Model", exact=True).select_option(model)
     label = page.get_by_label("Model", exact=True).locator("option:checked").inner_text()
     expect(page.locator("#model-fields legend")).to_have_text(f"Options for {label}")
@@ -42,7 +43,15 @@ def submit_generation(page: Page, prompt: str) -> Locator:
     expect(cards).to_have_count(before + 1)
     card = cards.filter(has_text=prompt).first
     expect(card).to_be_visible()
+    settled(page)
     return card
+
+
+def settled(page: Page) -> None:
+    """Wait until htmx has finished swapping the form in: until then, its new controls are not
+    yet wired up, and a change made in those few milliseconds would send nothing."""
+    expect(page.locator(".htmx-added, .htmx-settling, .htmx-swapping")).to_have_count(0)
+    expect(page.locator("#generate-submit")).to_be_enabled()
 
 
 def wait_until_finished(card: Locator) -> None:
