@@ -143,3 +143,39 @@ def test_motion_follows_the_system_setting(signed_in: Page, motion: str, animati
     expect(badge).to_be_visible(timeout=15_000)
     # Retried: the card is swapped every second, and a detached element has no computed style.
     expect(badge).to_have_css("animation-name", animation)
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_axe_finds_nothing_in_the_pages_other_states(
+    browser: Browser, base_url: str, tour: Tour, axe_source: str, scheme: str
+) -> None:
+    """Errors shown, panels open, nothing found, the lightbox up: states a first load misses."""
+    context = browser.new_context(
+        base_url=base_url, storage_state=tour.storage_state, color_scheme=scheme
+    )
+    page = context.new_page()
+    found = {}
+    try:
+        page.goto("/generate/?model=gpt-image-2")
+        page.locator("#model-fields").get_by_label("Size").select_option("custom")
+        page.locator("#model-fields").get_by_label("Width").fill("1000")
+        page.get_by_role("button", name="Generate", exact=True).click()
+        expect(page.get_by_label("Prompt")).to_have_attribute("aria-invalid", "true")
+        found["generate, with errors"] = axe_violations(page, axe_source)
+
+        page.goto("/images/?q=nothing-matches-this&since=2020-01-01")
+        expect(page.locator(".filter-more")).to_have_attribute("open", "")
+        found["gallery, nothing found, filters open"] = axe_violations(page, axe_source)
+
+        page.goto(tour.image)
+        page.locator(".image-detail figure a").click()
+        expect(page.locator("dialog.lightbox")).to_be_visible()
+        found["image, lightbox open"] = axe_violations(page, axe_source)
+
+        page.goto(tour.collection)
+        page.get_by_text("Rename, share or delete").click()
+        found["collection, tools open"] = axe_violations(page, axe_source)
+    finally:
+        context.close()
+    problems = {name: violations for name, violations in found.items() if violations}
+    assert not problems, json.dumps(problems, indent=2, ensure_ascii=False)
