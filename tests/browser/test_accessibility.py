@@ -6,6 +6,7 @@ import re
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
+from tests.browser.studio_pages import submit_generation
 from tests.browser.tour import PUBLIC_PAGES, Tour
 
 # WCAG 2.1 A and AA, plus axe's best practices (landmarks, one h1, heading order…).
@@ -157,11 +158,14 @@ def test_axe_finds_nothing_in_the_pages_other_states(
     found = {}
     try:
         page.goto("/generate/?model=gpt-image-2")
+        submit_generation(page, "A lantern in the rain")  # its badge pulses while it runs
+        expect(page.locator(".status-running .badge").first).to_be_visible(timeout=15_000)
         page.locator("#model-fields").get_by_label("Size").select_option("custom")
         page.locator("#model-fields").get_by_label("Width").fill("1000")
+        page.locator("#model-fields").get_by_label("Height").fill("1000")
         page.get_by_role("button", name="Generate", exact=True).click()
-        expect(page.get_by_label("Prompt")).to_have_attribute("aria-invalid", "true")
-        found["generate, with errors"] = axe_violations(page, axe_source)
+        expect(page.get_by_text("Both edges must be multiples of 16.")).to_be_visible()
+        found["generate, a job running, errors shown"] = axe_violations(page, axe_source)
 
         page.goto("/images/?q=nothing-matches-this&since=2020-01-01")
         expect(page.locator(".filter-more")).to_have_attribute("open", "")
