@@ -183,3 +183,26 @@ def test_axe_finds_nothing_in_the_pages_other_states(
         context.close()
     problems = {name: violations for name, violations in found.items() if violations}
     assert not problems, json.dumps(problems, indent=2, ensure_ascii=False)
+
+
+def test_the_gallery_by_keyboard_select_and_favourite(signed_in: Page) -> None:
+    page = signed_in
+    page.goto("/images/")
+    first_tile = page.locator(".image-grid .tile").first
+    checkbox = first_tile.get_by_role("checkbox")
+    steps = 0
+    while not checkbox.evaluate("box => box === document.activeElement"):
+        page.keyboard.press("Tab")
+        assert has_visible_focus(page), f"no focus ring on {focused(page)!r}"
+        steps += 1
+        assert steps < 40, "the first tile's checkbox is not reachable by Tab"
+    page.keyboard.press("Space")
+    expect(checkbox).to_be_checked()
+    expect(page.locator("[data-selected-count]")).to_have_text("Selected: 1")
+    page.keyboard.press("Tab")
+    favourite = first_tile.locator("button.favourite")
+    expect(favourite).to_be_focused()
+    assert has_visible_focus(page)
+    was = favourite.get_attribute("aria-pressed")
+    page.keyboard.press("Enter")
+    expect(first_tile.locator("button.favourite")).not_to_have_attribute("aria-pressed", was or "")
