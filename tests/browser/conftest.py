@@ -118,12 +118,7 @@ def stop(processes: list[subprocess.Popen]) -> None:
 
 
 @pytest.fixture(scope="session")
-def studio(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Studio]:
-    if not Path(CHROMIUM).exists():
-        missing(
-            f"Chromium ({CHROMIUM})",
-            "Install Debian's browser with `apt-get install chromium` (or set CHROMIUM_PATH).",
-        )
+def studio(tmp_path_factory: pytest.TempPathFactory, chromium: str) -> Iterator[Studio]:
     root = tmp_path_factory.mktemp("studio")
     port = free_port()
     studio = Studio(f"http://127.0.0.1:{port}", root, studio_environment(root))
@@ -163,8 +158,19 @@ def base_url(studio: Studio) -> str:
 
 
 @pytest.fixture(scope="session")
-def browser_type_launch_args(browser_type_launch_args: dict) -> dict:
-    return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_ARGS}
+def chromium() -> str:
+    """The browser's path; every browser test depends on it, so none starts without one."""
+    if not Path(CHROMIUM).exists():
+        missing(
+            f"Chromium ({CHROMIUM})",
+            "Install Debian's browser with `apt-get install chromium` (or set CHROMIUM_PATH).",
+        )
+    return CHROMIUM
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args: dict, chromium: str) -> dict:
+    return {**browser_type_launch_args, "executable_path": chromium, "args": CHROMIUM_ARGS}
 
 
 @pytest.fixture(scope="session")
