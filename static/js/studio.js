@@ -50,3 +50,12 @@ document.addEventListener("click", (event) => {
 document.addEventListener("click", (event) => {
   if (event.target.matches("dialog.lightbox, dialog.lightbox img")) event.target.closest("dialog").close();
 });
+
+// The gallery's search sends only the filters in use, so the address it pushes stays short and
+// worth sharing (?q=cat, not ?q=cat&model=&size=…). Without JavaScript the form sends them all.
+document.addEventListener("htmx:configRequest", (event) => {
+  if (!event.detail.elt.matches(".gallery-filters")) return;
+  const form = event.detail.formData;
+  const empty = [...form.entries()].filter(([, value]) => value === "").map(([name]) => name);
+  for (const name of empty) form.delete(name);
+});
