@@ -133,3 +133,20 @@ def test_the_language_switcher_changes_and_keeps_the_language(browser, base_url,
         expect(page.locator("html")).to_have_attribute("dir", "rtl")
     finally:
         page.context.close()
+
+
+def test_arrow_keys_follow_the_reading_direction(browser: Browser, base_url, tour) -> None:
+    """In Arabic the older image is to the left, so ArrowLeft goes to it."""
+    page = context_page(browser, base_url, tour, locale="ar")
+    try:
+        page.goto("/images/")
+        page.locator(".image-grid .tile a").first.click()
+        expect(page).to_have_url(re.compile(r"/images/[0-9a-f-]{36}/$"))
+        newest = page.url
+        older = page.locator("[data-key=next]").get_attribute("href")
+        page.keyboard.press("ArrowLeft")
+        expect(page).to_have_url(re.compile(re.escape(older or "missing") + "$"))
+        page.keyboard.press("ArrowRight")
+        expect(page).to_have_url(newest)
+    finally:
+        page.context.close()
