@@ -28,8 +28,7 @@ from imagegen.forms import GenerateForm
 from imagegen.models import Generation, WorkerProcess
 from imagegen.recovery import recover
 from imagegen.tasks import submit_generation, this_worker_id
-
-ROOT = Path(__file__).resolve().parent.parent
+from tests.studio_process import REPO, manage, studio_environment
 
 
 def run_queued_tasks() -> None:
@@ -174,17 +173,13 @@ class Studio:
     def submit(self, count: int = 1, **parameters: Any) -> list[str]:
         params = {"n": 1, "size": "256x256", "response_format": "b64_json"} | parameters
         code = SUBMIT.format(count=count, params=params)
-        command = [sys.executable, "manage.py", "shell", "-v0", "-c", code]
-        done = subprocess.run(  # noqa: S603
-            command, cwd=ROOT, env=self.env, capture_output=True, check=True
-        )
-        return done.stdout.decode().split()
+        return manage(self.env, "shell", "-v0", "-c", code).split()
 
     def start_workers(self, *arguments: str, **env: str) -> subprocess.Popen[bytes]:
         log = (self.directory / f"worker-{len(self.processes)}.log").open("wb")
         process = subprocess.Popen(  # noqa: S603
             [sys.executable, "manage.py", "run_workers", "--interval=0.1", *arguments],
-            cwd=ROOT,
+            cwd=REPO,
             env=self.env | env,
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -230,26 +225,16 @@ class Studio:
 
 
 def studio_env(database: Path, media: Path) -> dict[str, str]:
-    return os.environ | {
-        "DATABASE_URL": f"sqlite:///{database}",
-        "MEDIA_ROOT": str(media),
-        "SECRET_KEY": "tests-only-secret-key",
-        "DEBUG": "0",
-        "TASKS_BACKEND": "django_tasks_db.DatabaseBackend",
-        "OFFLINE_LATENCY": "3",
-        "WORKER_STALE_AFTER": "2",
-        "ORPHAN_SWEEP_INTERVAL": "0",
-        "LOG_LEVEL": "WARNING",
-    }
+    return studio_environment(
+        database, media, OFFLINE_LATENCY="3", WORKER_STALE_AFTER="2", ORPHAN_SWEEP_INTERVAL="0"
+    )
 
 
 @pytest.fixture(scope="module")
 def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """One migrated database for the module; each test works on its own copy."""
     directory = tmp_path_factory.mktemp("template")
-    env = studio_env(directory / "db.sqlite3", directory / "media")
-    command = [sys.executable, "manage.py", "migrate", "-v0"]
-    subprocess.run(command, cwd=ROOT, env=env, check=True)  # noqa: S603
+    manage(studio_env(directory / "db.sqlite3", directory / "media"), "migrate", "-v0")
     return directory / "db.sqlite3"
 
 
@@ -360,8 +345,7 @@ def test_a_running_job_cancelled_from_another_process_saves_nothing(studio: Stud
     studio.start_workers("--processes=1", "--threads=1", OFFLINE_LATENCY="2")
     studio.wait_for(lambda: studio.job(pk)["status"] == "running")
     cancel = f"from imagegen.models import Generation; Generation.objects.get(pk='{pk}').cancel()"
-    command = [sys.executable, "manage.py", "shell", "-v0", "-c", cancel]
-    subprocess.run(command, cwd=ROOT, env=studio.env, check=True)  # noqa: S603
+    manage(studio.env, "shell", "-v0", "-c", cancel)
     studio.wait_for(lambda: studio.task_statuses() == ["SUCCESSFUL"])
     assert studio.job(pk)["status"] == "cancelled"
     [(returned,)] = studio.rows("SELECT return_value FROM django_tasks_database_dbtaskresult")

@@ -20,9 +20,11 @@ from pathlib import Path
 
 import httpx
 import pytest
-from playwright.sync_api import expect
+from playwright.sync_api import Browser, expect
 
-REPO = Path(__file__).resolve().parents[2]
+from tests.browser.tour import Tour, take_tour
+from tests.studio_process import REPO, manage, studio_environment
+
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 AXE_SCRIPT = REPO / "node_modules" / "axe-core" / "axe.min.js"
@@ -44,21 +46,7 @@ def missing(what: str, how: str) -> None:
 @dataclass
 class Studio:
     url: str
-    root: Path
     environment: dict[str, str]
-
-    def manage(self, *arguments: str) -> str:
-        """Run a management command against this studio's database; returns its output."""
-        finished = subprocess.run(  # noqa: S603 (our own manage.py)
-            [sys.executable, "manage.py", *arguments],
-            cwd=REPO,
-            env=self.environment,
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        assert finished.returncode == 0, finished.stderr
-        return finished.stdout
 
 
 def free_port() -> int:
@@ -67,27 +55,17 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def studio_environment(root: Path) -> dict[str, str]:
-    environment = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("DJANGO_", "COMETAPI_", "PYTEST_"))
-    }
-    environment.update(
-        DATABASE_URL=f"sqlite:///{root / 'studio.sqlite3'}",
-        MEDIA_ROOT=str(root / "media"),
+def browser_studio_environment(root: Path) -> dict[str, str]:
+    return studio_environment(
+        root / "studio.sqlite3",
+        root / "media",
         STATIC_ROOT=str(root / "static"),
-        SECRET_KEY="browser-tests-only",
-        DEBUG="0",
         SECURE_COOKIES="0",  # plain http on 127.0.0.1
-        TASKS_BACKEND="django_tasks_db.DatabaseBackend",
         OFFLINE_LATENCY=str(OFFLINE_LATENCY),
         WORKER_THREADS="8",
         WORKER_POLL_INTERVAL="0.1",
-        LOG_LEVEL="WARNING",
         PYTHONUNBUFFERED="1",
     )
-    return environment
 
 
 def wait_until_serving(url: str, processes: list[subprocess.Popen], logs: Path) -> None:
@@ -121,9 +99,9 @@ def stop(processes: list[subprocess.Popen]) -> None:
 def studio(tmp_path_factory: pytest.TempPathFactory, chromium: str) -> Iterator[Studio]:
     root = tmp_path_factory.mktemp("studio")
     port = free_port()
-    studio = Studio(f"http://127.0.0.1:{port}", root, studio_environment(root))
-    studio.manage("migrate", "--no-input", "--verbosity", "0")
-    studio.manage("collectstatic", "--no-input", "--verbosity", "0")
+    studio = Studio(f"http://127.0.0.1:{port}", browser_studio_environment(root))
+    manage(studio.environment, "migrate", "--no-input", "--verbosity", "0")
+    manage(studio.environment, "collectstatic", "--no-input", "--verbosity", "0")
     logs = root / "logs"
     logs.mkdir()
     commands = {
@@ -181,8 +159,6 @@ def axe_source() -> str:
 
 
 @pytest.fixture(scope="session")
-def tour(studio: Studio, browser, base_url: str):
+def tour(studio: Studio, browser: Browser, base_url: str) -> Tour:
     """One user who has used every page: an image, a collection, a share link."""
-    from tests.browser.tour import take_tour
-
     return take_tour(browser, base_url)

@@ -1,6 +1,7 @@
 """A signed-in user with something on every page, made once, and the pages to visit."""
 
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from playwright.sync_api import Browser, Page, expect
 
@@ -68,4 +69,4 @@ def make_collection(page: Page, name: str) -> str:
     page.get_by_label("Name").fill(name)
     page.get_by_role("button", name="Create collection").click()
     expect(page.get_by_role("heading", name=name)).to_be_visible()
-    return page.url.split("?")[0].removeprefix(page.url.split("/collections/")[0])
+    return urlsplit(page.url).path
