@@ -18,7 +18,8 @@ DEVICES = {"desktop": (1280, 860), "phone": (390, 844)}
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 PROMPTS = [
     ("gpt-image-2", "A lighthouse on a cliff at dusk, warm light, oil painting"),
-    ("dall-e-3", "ملصق لقطة على الشاطئ عند الغروب"),
+    ("doubao-seedream-5-0-260128", "ملصق لقطة على الشاطئ عند الغروب"),
+    ("gpt-image-2.6-flare", "A paper windmill turning in the wind"),
     ("qwen-image", "海辺の猫、水彩画"),
 ]
 
@@ -35,7 +36,9 @@ def make_images(page: Page) -> None:
     """Submit a few jobs, shoot the page while they run, and wait until all are done."""
     for model, prompt in PROMPTS:
         page.select_option("#id_model", model)
-        page.wait_for_selector(f"#model-fields legend:has-text('{model[:3].upper()}')")
+        label = page.locator("#id_model option:checked").inner_text()
+        page.wait_for_selector(f"#model-fields legend:has-text('{label}')")
+        page.wait_for_selector("#generate-submit:enabled")
         page.fill("#id_prompt", prompt)
         cards = page.locator(".generation-card").count()
         page.click("#generate-submit")
@@ -63,6 +66,13 @@ def shoot(browser, base_url: str, shared_url: str, language: str, scheme: str, d
     sign_in(page, base_url)
     page.goto(f"{base_url}/generate/?model=gpt-image-2")
     page.screenshot(path=OUT / f"generate-{suffix}.png")
+    if device == "desktop":  # the newer models' own fields: frames, watermark, seed, guidance
+        for model, name in (
+            ("gpt-image-2.6-flare", "gpt26"),
+            ("doubao-seedream-5-0-260128", "seedream"),
+        ):
+            page.goto(f"{base_url}/generate/?model={model}&output_format=gif")
+            page.screenshot(path=OUT / f"generate-{name}-{suffix}.png", full_page=True)
     page.goto(f"{base_url}/images/")
     page.screenshot(path=OUT / f"gallery-{suffix}.png")
     page.click(".image-grid a >> nth=0")

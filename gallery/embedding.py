@@ -9,6 +9,8 @@ costs well under a millisecond and leaves the image data untouched. What goes wh
   unless the file has EXIF already, and XMP APP1 (dc:description = prompt; parameters text and
   JSON in our namespace); a packet over the 64 KB segment limit goes into Extended XMP.
 - WebP: the same EXIF and XMP, as chunks of the extended (VP8X) container.
+- GIF89a: the JSON document in a comment extension before the trailer (gallery.gif).
+- SVG: nothing (see embed_metadata).
 """
 
 import hashlib
@@ -22,6 +24,8 @@ from xml.etree import ElementTree
 from xml.sax.saxutils import escape
 
 from PIL import Image as PILImage
+
+from gallery import gif
 
 XMP_NAMESPACE = "urn:image-studio:xmp:1.0/"  # a name, not a URL
 PNG_KEYWORDS = (b"parameters", b"imagegen")
@@ -48,6 +52,13 @@ NS = {
 
 def embed_metadata(data: bytes, fmt: str, parameters_text: str, metadata: dict) -> bytes:
     """`data` with the parameters text and the JSON `metadata` spliced in; raises ValueError."""
+    if fmt == "gif":
+        return gif.embed_comment(data, json.dumps(metadata))  # escaped to ASCII, as GIF wants
+    if fmt == "svg":
+        # An SVG is kept exactly as gallery.svg checked it: writing into it would mean editing
+        # markup the safety check approved, for metadata that the row, the detail page and the
+        # zip download's JSON already carry.
+        return data
     text = XML_INVALID.sub("\ufffd", parameters_text)
     # JSON escapes control characters itself; what is left to clean is XML's business.
     document = XML_INVALID.sub("\ufffd", json.dumps(metadata, ensure_ascii=False))
@@ -75,8 +86,8 @@ def embed_metadata(data: bytes, fmt: str, parameters_text: str, metadata: dict) 
 def read_metadata(data: bytes) -> dict:
     """The JSON document embed_metadata() wrote, or {} when there is none.
 
-    Raises ValueError for a file that is not PNG, JPEG or WebP, or whose metadata is malformed,
-    and OSError for a damaged PNG.
+    Raises ValueError for a file that is not PNG, JPEG, WebP or GIF, or whose metadata is
+    malformed, and OSError for a damaged PNG.
     """
     if data.startswith(PNG_SIGNATURE):
         # Pillow reads the text chunks before the image data (any of tEXt, zTXt, iTXt, with
@@ -88,8 +99,10 @@ def read_metadata(data: bytes) -> dict:
     elif data[:4] == b"RIFF" and data[8:12] == b"WEBP":
         xmp = next((bytes(p) for fourcc, p in _riff_chunks(data) if fourcc == b"XMP "), b"")
         found = _xmp_find(xmp, "imagegen", "Metadata")
+    elif data.startswith(gif.SIGNATURES):
+        found = gif.read_comment(data)
     else:
-        raise ValueError("not a PNG, JPEG or WebP file")
+        raise ValueError("not a PNG, JPEG, WebP or GIF file")
     return json.loads(found) if found else {}
 
 
@@ -344,6 +357,10 @@ def strip_metadata(data: bytes, fmt: str) -> bytes:
         return _strip_jpeg(data)
     if fmt == "webp":
         return _strip_webp(data)
+    if fmt == "gif":
+        return gif.strip_comment(data)
+    if fmt == "svg":
+        return data  # nothing was embedded (see embed_metadata)
     raise ValueError(f"cannot strip metadata from {fmt!r}")
 
 

@@ -10,11 +10,12 @@ from django.http import QueryDict
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from gallery import formats
 from gallery.models import Collection, Image
 from imagegen.models import ImageModel
 
 PAGE_SIZE = 60
-FORMATS = [("png", "PNG"), ("jpeg", "JPEG"), ("webp", "WebP")]
+FORMATS = list(formats.LABELS.items())
 
 
 class GalleryFilters(forms.Form):

@@ -1,22 +1,17 @@
 """Keep one generated image: verify it, embed its metadata, store it with a thumbnail, record it.
 
 The original is kept byte for byte as the endpoint returned it, plus the spliced-in metadata: it
-is never re-encoded. Pillow decodes it once, and that one decode both proves the file whole and
-feeds the thumbnail, which is the cost that dominates (see bench/ingest.py).
+is never re-encoded (an animated GIF keeps every frame; an SVG is kept exactly as checked).
+Verifying and thumbnailing are gallery.verify's job.
 """
 
 import functools
 import hashlib
 import importlib.metadata
-import io
 import json
 import logging
-import struct
 import tomllib
-import warnings
-import zlib
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
@@ -24,58 +19,28 @@ from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.db.models.fields.files import FieldFile
 from django.utils import timezone
-from django.utils.translation import gettext_noop
-from PIL import Image as PILImage
 
 from gallery.embedding import embed_metadata
 from gallery.models import Image
-from imagegen.job_messages import TOO_MANY_PIXELS
+from gallery.verify import InvalidImage, VerifiedImage, verify_image
 from imagegen.models import Generation
+
+# What the rest of the code takes from here (imagegen.tasks, the tests): ingest and its errors.
+__all__ = [
+    "InvalidImage",
+    "NotWanted",
+    "VerifiedImage",
+    "ingest_image",
+    "metadata_document",
+    "parameters_text",
+    "verify_image",
+]
 
 logger = logging.getLogger(__name__)
 
 APP_NAME = "image-studio"
-FORMATS = {"PNG": "png", "JPEG": "jpeg", "WEBP": "webp"}
-# What Pillow raises on malformed or hostile input; anything else is a bug and propagates.
-DECODE_ERRORS = (
-    OSError,  # includes UnidentifiedImageError and "image file is truncated"
-    SyntaxError,
-    ValueError,
-    EOFError,
-    IndexError,
-    struct.error,
-    zlib.error,
-)
 # Request options that describe delivery rather than the picture, left out of the A1111 text.
 DELIVERY_OPTIONS = {"n", "response_format", "stream", "partial_images", "size"}
-THUMBNAIL_QUALITY = 80
-# WebP method 0 encodes a 512 px thumbnail in about 5 ms against 21 ms for the default 4, for
-# files about a third larger (13 KB against 10 KB).
-THUMBNAIL_METHOD = 0
-UNSUPPORTED = gettext_noop("The file is not a PNG, JPEG or WebP image.")
-
-
-class InvalidImage(Exception):
-    """The bytes are not an image we keep; `message` is safe to show the person.
-
-    The message is English, stored on the job and translated when shown (imagegen.job_messages).
-    """
-
-    code = "bad_image"
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
-
-
-@dataclass(frozen=True)
-class VerifiedImage:
-    format: str
-    width: int
-    height: int
-    thumbnail: bytes
-    thumbnail_width: int
-    thumbnail_height: int
 
 
 class NotWanted(Exception):  # not an error: the job was cancelled meanwhile
@@ -92,10 +57,10 @@ def ingest_image(
 ) -> Image:
     """Save image `index` of `generation`, once: a second call returns the row already saved.
 
-    Raises InvalidImage when `data` is not a whole PNG, JPEG or WebP within the size limits.
-    A failure leaves no row and no file behind. `still_wanted` is called inside the transaction
-    that saves the row (it may lock the generation); if it returns False nothing is kept and
-    NotWanted is raised.
+    Raises InvalidImage when `data` is not an image we keep (gallery.verify), whole and within
+    the size limits. A failure leaves no row and no file behind. `still_wanted` is called inside
+    the transaction that saves the row (it may lock the generation); if it returns False nothing
+    is kept and NotWanted is raised.
     """
     existing = Image.objects.filter(generation=generation, index=index).first()
     if existing is not None:
@@ -127,59 +92,6 @@ def ingest_image(
     image.bytes = len(stored)
     image.sha256 = hashlib.sha256(stored).hexdigest()
     return _store(image, stored, verified.thumbnail, still_wanted)
-
-
-def verify_image(data: bytes) -> VerifiedImage:
-    """Check `data` is a whole still PNG, JPEG or WebP within the limits, and thumbnail it."""
-    if len(data) > settings.DOWNLOAD_MAX_BYTES:
-        raise InvalidImage(gettext_noop("The image file is too large."))
-    try:
-        # The global filter list is shared between threads, so this guard is a second line:
-        # the explicit pixel check below, made on the header alone, is what refuses a bomb.
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", PILImage.DecompressionBombWarning)
-            with PILImage.open(io.BytesIO(data), formats=list(FORMATS)) as probe:
-                fmt, (width, height) = FORMATS.get(probe.format or ""), probe.size
-                if fmt is None:  # e.g. MPO, which Pillow's JPEG opener can hand back
-                    raise InvalidImage(UNSUPPORTED)
-                if width * height > settings.IMAGE_MAX_PIXELS:
-                    raise InvalidImage(TOO_MANY_PIXELS % {"width": width, "height": height})
-                if getattr(probe, "n_frames", 1) > 1:
-                    raise InvalidImage(gettext_noop("Animated images are not accepted."))
-                probe.verify()  # chunk CRCs for PNG; cheap, and before any pixel is decoded
-            with PILImage.open(io.BytesIO(data), formats=[probe.format or ""]) as im:
-                return _thumbnail(im, fmt, width, height)
-    except PILImage.UnidentifiedImageError:
-        raise InvalidImage(UNSUPPORTED) from None
-    except (PILImage.DecompressionBombError, PILImage.DecompressionBombWarning):
-        raise InvalidImage(gettext_noop("The image is too large.")) from None
-    except DECODE_ERRORS as error:
-        logger.info("refused an image: %r", error)
-        raise InvalidImage(gettext_noop("The image is damaged or incomplete.")) from None
-
-
-def _thumbnail(im: PILImage.Image, fmt: str, width: int, height: int) -> VerifiedImage:
-    size = settings.THUMBNAIL_SIZE
-    if fmt == "jpeg":
-        im.draft(None, (size, size))  # let libjpeg scale down while decoding: far less work
-    im.load()  # the full decode: truncated or corrupt data fails here
-    icc_profile = im.info.get("icc_profile")
-    if im.mode in ("I", "I;16"):  # 16-bit grey: scale to 8 bits, where convert() would clip
-        im = im.point(lambda value: value / 256, "L")
-    if im.mode not in ("RGB", "RGBA"):
-        im = im.convert("RGBA" if im.has_transparency_data else "RGB")
-    # reducing_gap=1.0 does an exact 2x step (1024 -> 512) as one box reduce: 1 ms instead of
-    # 10 ms for bicubic, and 48 dB PSNR against LANCZOS, which no one can see in a thumbnail.
-    im.thumbnail((size, size), PILImage.Resampling.BICUBIC, reducing_gap=1.0)
-    out = io.BytesIO()
-    im.save(
-        out,
-        "WEBP",
-        quality=THUMBNAIL_QUALITY,
-        method=THUMBNAIL_METHOD,
-        icc_profile=icc_profile,
-    )
-    return VerifiedImage(fmt, width, height, out.getvalue(), im.width, im.height)
 
 
 def _store(

@@ -13,12 +13,21 @@ chooses how the bytes travel:
           internal;                      # only reachable through X-Accel-Redirect
           alias /srv/media/;
           add_header X-Content-Type-Options nosniff always;
+          add_header Content-Security-Policy
+              "sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src data:" always;
       }
 
   nginx keeps Content-Type, Content-Disposition and Cache-Control from our answer, and sets
-  Content-Length, ETag and byte ranges itself; it drops other headers, hence the add_header.
+  Content-Length, ETag and byte ranges itself; it drops other headers, hence the add_header
+  lines, which must repeat MEDIA_CSP below word for word.
 - object storage (no local path, e.g. S3 through django-storages): a redirect to the storage's
   URL, which django-storages signs and makes expire (AWS_QUERYSTRING_EXPIRE).
+
+An SVG original is a document that a browser would run if it were opened as a page, so it always
+leaves through Django, whatever the storage: with MEDIA_CSP (a sandbox, no script, nothing loaded
+from anywhere), nosniff, its own type and as an attachment, which a browser still shows in an
+<img> but never opens as a page. Neither an object store (which cannot send a CSP header) nor a
+forgotten nginx line can serve it bare. It is bounded by DOWNLOAD_MAX_BYTES, like every original.
 
 A share that hides the prompt gets the original with our embedded metadata taken out. That copy
 is made in memory (bounded by the file's size, at most DOWNLOAD_MAX_BYTES) and never handed to
@@ -34,7 +43,7 @@ from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseRed
 from django.utils.cache import get_conditional_response
 from django.utils.http import content_disposition_header
 
-from gallery import embedding
+from gallery import embedding, formats
 from gallery.models import Image
 
 logger = logging.getLogger(__name__)
@@ -50,6 +59,11 @@ PUBLIC_MAX_AGE = 300
 PUBLIC_CACHE = f"public, max-age={PUBLIC_MAX_AGE}"
 # A signed storage URL is a short-lived secret of its own: never cache the redirect to it.
 REDIRECT_CACHE = "private, no-store"
+# Every file we send is an image, never a page: opened on its own, it runs no script, submits
+# nothing and loads nothing but inline images. An SVG needs this; the rest get it too (GitHub
+# serves raw files so), which lets one nginx line cover every file.
+MEDIA_CSP = "sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src data:"
+THUMBNAIL_TYPE = formats.mime_type(formats.THUMBNAIL)
 
 
 def file_response(
@@ -64,31 +78,40 @@ def file_response(
     """The original or the thumbnail of `image`, for a caller that has checked access.
 
     `public`: for a share link rather than the owner, which changes the caching. `download`: as
-    an attachment with a readable name. `strip_metadata`: nothing in the answer tells the
-    prompt: the original without our embedded metadata, and a file name without prompt words.
+    an attachment with a readable name (an SVG original always is one). `strip_metadata`:
+    nothing in the answer tells the prompt: the original without our embedded metadata, and a
+    file name without prompt words.
     """
     field = image.file if variant == "original" else image.thumbnail
     # Thumbnails are re-encoded by ingest and carry no metadata; only originals need stripping.
     strip = strip_metadata and variant == "original"
-    if not strip and not _is_local(field):
+    drawing = variant == "original" and image.format == "svg"
+    if not strip and not drawing and not _is_local(field):
         response = HttpResponseRedirect(field.storage.url(field.name))
         response["Cache-Control"] = REDIRECT_CACHE
         return response
     headers = {
-        "Content-Type": f"image/{image.format if variant == 'original' else 'webp'}",
+        "Content-Type": image.content_type if variant == "original" else THUMBNAIL_TYPE,
         "Content-Disposition": content_disposition_header(
-            download, _file_name(image, variant, neutral=strip_metadata)
+            download or drawing, _file_name(image, variant, neutral=strip_metadata)
         ),
         "Cache-Control": PUBLIC_CACHE if public else OWNER_CACHE,
         "ETag": _etag(image, variant, stripped=strip),
         "X-Content-Type-Options": "nosniff",
+        "Content-Security-Policy": MEDIA_CSP,
     }
     response = HttpResponse(headers=headers)
     conditional = get_conditional_response(request, etag=headers["ETag"], response=response)
     if conditional is not response:
-        return conditional  # 304 Not Modified, with the same ETag and Cache-Control
-    if strip:
-        response.content = _without_metadata(field, image)
+        # 304 Not Modified, with the same ETag and Cache-Control; a browser may update the
+        # cached headers from it, so it carries the same policy (not the site's, which the
+        # middleware would add).
+        conditional["Content-Security-Policy"] = MEDIA_CSP
+        conditional["X-Content-Type-Options"] = "nosniff"
+        return conditional
+    if strip or drawing:
+        # In memory: a stripped copy exists nowhere else, and an SVG must carry our headers.
+        response.content = _without_metadata(field, image) if strip else _read(field)
         response["Content-Length"] = str(len(response.content))
         return response
     if settings.MEDIA_ACCEL_REDIRECT_PREFIX:
@@ -100,9 +123,13 @@ def file_response(
     return streamed
 
 
-def _without_metadata(field: FieldFile, image: Image) -> bytes:
+def _read(field: FieldFile) -> bytes:
     with field.open("rb") as file:
-        data = file.read()
+        return file.read()
+
+
+def _without_metadata(field: FieldFile, image: Image) -> bytes:
+    data = _read(field)
     try:
         return embedding.strip_metadata(data, image.format)
     except ValueError:
@@ -129,6 +156,6 @@ def _etag(image: Image, variant: str, *, stripped: bool) -> str:
 
 def _file_name(image: Image, variant: str, *, neutral: bool) -> str:
     if neutral:
-        extension = image.format if variant == "original" else "webp"
+        extension = image.format if variant == "original" else formats.THUMBNAIL
         return f"image-{str(image.uuid)[:8]}.{extension}"
     return image.download_name(variant)

@@ -14,6 +14,8 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from gallery import formats
+
 
 class ImageQuerySet(models.QuerySet["Image"]):
     def for_user(self, user: Any) -> "ImageQuerySet":
@@ -79,7 +81,9 @@ class Image(models.Model):
     height = models.PositiveIntegerField(_("height"))
     thumbnail_width = models.PositiveIntegerField(_("thumbnail width"))
     thumbnail_height = models.PositiveIntegerField(_("thumbnail height"))
-    format = models.CharField(_("format"), max_length=10, help_text=_("png, jpeg or webp"))
+    format = models.CharField(
+        _("format"), max_length=10, help_text=_("png, jpeg, webp, gif or svg")
+    )
     bytes = models.PositiveIntegerField(_("file size (bytes)"))
     sha256 = models.CharField(_("SHA-256"), max_length=64, db_index=True)
     # Copied from the generation so the gallery can search and filter on one table.
@@ -112,6 +116,15 @@ class Image(models.Model):
         return f"{self.width}x{self.height}"
 
     @property
+    def content_type(self) -> str:
+        return formats.mime_type(self.format)
+
+    @property
+    def thumbnail_stands_in(self) -> bool:
+        """Whether a small screen may be shown the still thumbnail instead of the original."""
+        return self.format not in formats.SHOWN_WHOLE
+
+    @property
     def alt_text(self) -> str:
         return (self.revised_prompt or self.prompt)[:300]
 
@@ -123,7 +136,7 @@ class Image(models.Model):
         """A readable file name: the start of the prompt, then the short id."""
         words = "".join(c if c.isalnum() else "-" for c in self.prompt[:48]).strip("-")
         stem = "-".join(part for part in words.split("-") if part) or "image"
-        extension = self.format if variant == "original" else "webp"
+        extension = self.format if variant == "original" else formats.THUMBNAIL
         return f"{stem}-{str(self.uuid)[:8]}.{extension}"
 
 

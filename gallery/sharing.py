@@ -18,7 +18,8 @@ from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
-from gallery.media import PUBLIC_MAX_AGE
+from gallery import formats
+from gallery.media import PUBLIC_MAX_AGE, THUMBNAIL_TYPE
 from gallery.models import Image, ImageQuerySet, ShareLink
 
 TITLE_LENGTH = 70  # what chat apps show of a preview's title before cutting it
@@ -116,10 +117,9 @@ class Preview:
     image: Image | None = None
     image_url: str = ""
     image_alt: str = ""
-
-    @property
-    def image_type(self) -> str:
-        return f"image/{self.image.format}" if self.image else ""
+    image_type: str = ""
+    image_width: int = 0
+    image_height: int = 0
 
 
 def image_preview(request: HttpRequest, link: ShareLink, image: Image) -> Preview:
@@ -152,12 +152,20 @@ def _preview(
     url = request.build_absolute_uri(request.path)  # no query string: one canonical address
     if image is None:
         return Preview(title, description, url)
-    original = reverse("shared_original", args=[link.token, image.uuid])
+    if image.format in formats.PREVIEWABLE:
+        variant, image_type = "shared_original", image.content_type
+        width, height = image.width, image.height
+    else:  # chat apps draw no SVG: they are shown its thumbnail
+        variant, image_type = "shared_thumbnail", THUMBNAIL_TYPE
+        width, height = image.thumbnail_width, image.thumbnail_height
     return Preview(
         title,
         description,
         url,
         image=image,
-        image_url=request.build_absolute_uri(original),
+        image_url=request.build_absolute_uri(reverse(variant, args=[link.token, image.uuid])),
         image_alt=image_alt(link, image),
+        image_type=image_type,
+        image_width=width,
+        image_height=height,
     )

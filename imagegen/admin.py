@@ -1,39 +1,265 @@
-from django.contrib import admin
+"""Admin for the model catalogue (with its schemas, import/export and the live list) and jobs."""
+
+import json
+from datetime import date
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Exists, OuterRef, QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import URLPattern, path
+from django.utils import timezone
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
-from imagegen.models import Generation, ImageModel
+from imagegen.catalogue import list_text
+from imagegen.catalogue.sync import add_with_basic_schema, sync_models
+from imagegen.models import EXPORTED_FIELDS, Generation, ImageModel, UpstreamModel
+
+EXPORT_FORMAT = "image-studio.models/1"
+IMPORT_MAX_BYTES = 1024 * 1024
+
+
+class PrettyJSONField(forms.JSONField):
+    """The schema as indented JSON, so that a path in an error message is easy to follow."""
+
+    def prepare_value(self, value: Any) -> str:
+        if isinstance(value, forms.fields.InvalidJSONInput):
+            return value
+        return json.dumps(value, indent=2, ensure_ascii=False)
+
+
+class ImageModelForm(forms.ModelForm):
+    schema = PrettyJSONField(
+        label=_("Parameters"),
+        widget=forms.Textarea(
+            attrs={"rows": 30, "cols": 100, "class": "vLargeTextField", "spellcheck": "false"}
+        ),
+        help_text=_(
+            'JSON: {"parameters": [...], "rules": [...]}. Each parameter has a name (sent '
+            "upstream), a kind (choice, integer, number, boolean, text, size, images), a label, "
+            "and as it needs: choices, minimum, maximum, default, send_default, only_when, "
+            "excludes, custom (any WxH size within limits). Every save is checked; an error "
+            "names the exact entry. See README, “Adding a model”."
+        ),
+    )
+
+    class Meta:
+        model = ImageModel
+        fields = [
+            "name", "label", "family", "enabled", "position", "prompt_max_length", "max_images",
+            "schema", "result_kind", "returns_revised_prompt", "returns_usage", "can_edit",
+            "released_on", "retires_on", "replacement",
+        ]  # fmt: skip
 
 
 @admin.register(ImageModel)
 class ImageModelAdmin(admin.ModelAdmin):
-    list_display = ["label", "name", "family", "enabled", "max_images", "position"]
+    form = ImageModelForm
+    list_display = ["label", "name", "family", "enabled", "availability", "ends", "position"]
     list_editable = ["enabled", "position"]
     list_filter = ["family", "enabled"]
     search_fields = ["name", "label"]
+    actions = ["export_models", "sync_now"]
+    change_list_template = "admin/imagegen/imagemodel/change_list.html"
     fieldsets = [
         (None, {"fields": ["name", "label", "family", "enabled", "position"]}),
         (_("Limits"), {"fields": ["prompt_max_length", "max_images"]}),
+        (_("Parameters"), {"fields": ["schema"]}),
         (
-            _("Parameters"),
-            {
-                "description": _(
-                    'Lists are JSON, e.g. ["auto", "low", "high"]. An empty list [] means the '
-                    "parameter is never sent to this model."
-                ),
-                "fields": [
-                    ("sizes", "default_size", "custom_sizes"),
-                    ("qualities", "default_quality"),
-                    ("styles", "default_style"),
-                    ("response_formats", "default_response_format"),
-                    ("output_formats", "default_output_format", "supports_compression"),
-                    ("backgrounds", "default_background"),
-                    ("moderations", "default_moderation"),
-                    ("supports_streaming", "max_partial_images"),
-                ],
-            },
+            _("Response and editing"),
+            {"fields": ["result_kind", "returns_revised_prompt", "returns_usage", "can_edit"]},
         ),
-        (_("Response"), {"fields": ["returns_revised_prompt", "returns_usage"]}),
+        (_("Life"), {"fields": ["released_on", "retires_on", "replacement"]}),
     ]
+
+    @admin.display(description=_("Shuts down"), ordering="retires_on")
+    def ends(self, model: ImageModel) -> date | None:
+        return model.shuts_down_on(model.live)
+
+    @admin.display(description=_("New jobs"))
+    def availability(self, model: ImageModel) -> str:
+        live = model.live
+        available = model.is_available(live, timezone.localdate())
+        if live is None or live.offered is None:
+            source = gettext("by its end date; not synced yet")
+        elif live.offered:
+            source = gettext("offered by the key")
+        else:
+            source = gettext("not offered by the key")
+        return f"{gettext('yes') if available else gettext('no')} ({source})"
+
+    @admin.action(description=_("Export the selected models as JSON"))
+    def export_models(self, request: HttpRequest, queryset: QuerySet[ImageModel]) -> HttpResponse:
+        document = {"format": EXPORT_FORMAT, "models": [m.export() for m in queryset]}
+        response = HttpResponse(
+            json.dumps(document, indent=2, ensure_ascii=False), content_type="application/json"
+        )
+        response["Content-Disposition"] = 'attachment; filename="image-models.json"'
+        return response
+
+    @admin.action(description=_("Read the live model list now"))
+    def sync_now(self, request: HttpRequest, queryset: QuerySet[ImageModel]) -> None:
+        report_sync(request, self)
+
+    def get_urls(self) -> list[URLPattern]:
+        extra = [
+            path(
+                "import/",
+                self.admin_site.admin_view(self.import_view),
+                name="imagegen_imagemodel_import",
+            ),
+            path(
+                "sync/",
+                self.admin_site.admin_view(self.sync_view),
+                name="imagegen_imagemodel_sync",
+            ),
+        ]
+        return extra + super().get_urls()
+
+    def changelist_view(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        undescribed = list(UpstreamModel.objects.undescribed_images()[:20])
+        context = {**(extra_context or {}), "undescribed": undescribed}
+        return super().changelist_view(request, context)
+
+    def sync_view(self, request: HttpRequest) -> HttpResponse:
+        if request.method != "POST" or not self.has_change_permission(request):
+            return redirect("admin:imagegen_imagemodel_changelist")
+        report_sync(request, self)
+        return redirect("admin:imagegen_imagemodel_changelist")
+
+    def import_view(self, request: HttpRequest) -> HttpResponse:
+        if not self.has_add_permission(request) or not self.has_change_permission(request):
+            return redirect("admin:imagegen_imagemodel_changelist")
+        form = ImportForm(request.POST or None, request.FILES or None)
+        if request.method == "POST" and form.is_valid():
+            names = form.save()
+            message = ngettext(
+                "Imported %(count)d model.", "Imported %(count)d models.", len(names)
+            )
+            self.message_user(request, message % {"count": len(names)}, messages.SUCCESS)
+            return redirect("admin:imagegen_imagemodel_changelist")
+        context = {**self.admin_site.each_context(request), "form": form, "opts": self.opts,
+                   "title": _("Import image models")}  # fmt: skip
+        return TemplateResponse(request, "admin/imagegen/imagemodel/import.html", context)
+
+
+def report_sync(request: HttpRequest, model_admin: admin.ModelAdmin) -> None:
+    report = sync_models()
+    if report.listed is not None:
+        model_admin.message_user(
+            request, gettext("The key offers %(count)s models.") % {"count": report.listed}
+        )
+    for line in report.errors:
+        model_admin.message_user(
+            request, gettext("Could not read the %(what)s") % {"what": line}, messages.WARNING
+        )
+
+
+class ImportForm(forms.Form):
+    file = forms.FileField(label=_("Exported JSON file"))
+
+    def clean_file(self) -> list[ImageModel]:
+        upload = self.cleaned_data["file"]
+        if upload.size > IMPORT_MAX_BYTES:
+            raise ValidationError(_("The file is larger than 1 MB."))
+        try:
+            document = json.loads(upload.read())
+        except (ValueError, UnicodeDecodeError):
+            raise ValidationError(_("The file is not JSON.")) from None
+        entries = document.get("models") if isinstance(document, dict) else None
+        if not isinstance(entries, list) or not entries:
+            raise ValidationError(_('Expected {"models": [...]}, as the export writes.'))
+        models, errors = [], []
+        names = [entry.get("name") for entry in entries if isinstance(entry, dict)]
+        for name in sorted({n for n in names if isinstance(n, str) and names.count(n) > 1}):
+            errors.append(
+                gettext("“%(name)s” appears more than once in the file.") % {"name": name}
+            )
+        for index, entry in enumerate(entries):
+            model, problems = _model_from_export(entry)
+            name = entry.get("name", "") if isinstance(entry, dict) else ""
+            errors += [f"models[{index}] {name} > {problem}" for problem in problems]
+            models.append(model)
+        if errors:
+            raise ValidationError(errors)
+        return models
+
+    @transaction.atomic
+    def save(self) -> list[str]:
+        for model in self.cleaned_data["file"]:
+            model.save()
+        return [model.name for model in self.cleaned_data["file"]]
+
+
+def _model_from_export(entry: Any) -> tuple[ImageModel, list[str]]:
+    """An ImageModel (new, or the existing one of that name, updated) and what is wrong."""
+    if not isinstance(entry, dict) or not isinstance(entry.get("name"), str):
+        return ImageModel(), [gettext("each model needs a name.")]
+    unknown = sorted(set(entry) - set(EXPORTED_FIELDS))
+    if unknown:
+        return ImageModel(), [
+            gettext("unknown fields: %(fields)s") % {"fields": list_text(unknown)}
+        ]
+    model = ImageModel.objects.filter(name=entry["name"]).first() or ImageModel()
+    for field in EXPORTED_FIELDS:
+        if field in entry:
+            value = entry[field]
+            if field.endswith("_on") and isinstance(value, str):
+                try:
+                    value = date.fromisoformat(value)
+                except ValueError:
+                    not_a_date = gettext("not a date (YYYY-MM-DD).")
+                    return model, [f"{field}: {not_a_date}"]
+            setattr(model, field, value)
+    try:
+        model.full_clean()
+    except ValidationError as error:
+        messages_by_field = error.message_dict.items()
+        return model, [f"{field} > {text}" for field, texts in messages_by_field for text in texts]
+    return model, []
+
+
+@admin.register(UpstreamModel)
+class UpstreamModelAdmin(admin.ModelAdmin):
+    list_display = ["name", "offered", "model_type", "shutdown_on", "in_catalogue", "last_seen_at"]
+    list_filter = ["offered", "model_type", "shutdown_on"]
+    search_fields = ["name", "provider"]
+    actions = ["add_to_catalogue"]
+    readonly_fields = [f.name for f in UpstreamModel._meta.fields]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[UpstreamModel]:
+        described = ImageModel.objects.filter(name=OuterRef("name"))
+        return super().get_queryset(request).annotate(described=Exists(described))
+
+    @admin.display(description=_("In the catalogue"), boolean=True, ordering="described")
+    def in_catalogue(self, upstream: UpstreamModel) -> bool:
+        return bool(getattr(upstream, "described", False))
+
+    @admin.action(description=_("Add with a basic schema (disabled, to review)"))
+    def add_to_catalogue(
+        self, request: HttpRequest, queryset: QuerySet[UpstreamModel]
+    ) -> HttpResponse | None:
+        added = [add_with_basic_schema(upstream) for upstream in queryset]
+        message = ngettext(
+            "Added %(count)d model, disabled: review its parameters, then enable it.",
+            "Added %(count)d models, disabled: review their parameters, then enable them.",
+            len(added),
+        )
+        self.message_user(request, message % {"count": len(added)}, messages.SUCCESS)
+        if len(added) == 1:
+            return redirect("admin:imagegen_imagemodel_change", added[0].pk)
+        return None
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # rows come from sync_models
 
 
 @admin.register(Generation)

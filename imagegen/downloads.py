@@ -5,6 +5,7 @@ URL results expire (an hour on OpenAI, api.md §1), so they are fetched at once.
 """
 
 import ipaddress
+import re
 from collections.abc import Callable
 
 import httpx
@@ -21,11 +22,28 @@ from imagegen.upstream_errors import (
 
 MAX_REDIRECTS = 3
 _IMAGE_STARTS = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"GIF87a", b"GIF89a")
+# An SVG document: an optional BOM, whitespace, XML declaration and comments, then the <svg root.
+# Nothing else may come first: not a DOCTYPE (ingest refuses those), and so never an HTML page.
+_SVG_START = re.compile(
+    rb"(?:\xef\xbb\xbf)?\s*(?:<\?xml\s[^<>]*\?>\s*)?(?:<!--(?:(?!-->).)*-->\s*)*<svg[\s/>]",
+    re.DOTALL,
+)
+# How far into the bytes the <svg root is looked for; a longer preamble is not a generated image.
+_SVG_SNIFF = 64 * 1024
 
 
 def looks_like_image(data: bytes) -> bool:
-    """Whether `data` starts like a PNG, JPEG, GIF or WebP file (Pillow verifies it later)."""
-    return data.startswith(_IMAGE_STARTS) or (data[:4] == b"RIFF" and data[8:12] == b"WEBP")
+    """Whether `data` starts like a PNG, JPEG, GIF, WebP or SVG file (ingest verifies it later)."""
+    return (
+        data.startswith(_IMAGE_STARTS)
+        or (data[:4] == b"RIFF" and data[8:12] == b"WEBP")
+        or looks_like_svg(data)
+    )
+
+
+def looks_like_svg(data: bytes) -> bool:
+    """Whether `data` is text whose root element is <svg> (gallery.svg decides if it is safe)."""
+    return _SVG_START.match(data[:_SVG_SNIFF]) is not None
 
 
 def fetch_image(

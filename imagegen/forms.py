@@ -1,63 +1,70 @@
-"""The generate form: its fields are built from the chosen model's capability profile."""
+"""The generate form: one field per parameter of the chosen model's schema.
 
-import re
+The form only turns text into typed values; what is allowed (choices, ranges, the rules between
+parameters) is decided by `imagegen.catalogue.resolve`, the same check the request body and the
+offline provider make, and its problems are shown beside the fields they concern.
+"""
+
 from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, timedelta
 from typing import Any
 
 from django import forms
+from django.forms.utils import flatatt
+from django.utils import timezone
 from django.utils.formats import number_format
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from imagegen.catalogue import COMPRESSIBLE_FORMATS, DEFAULT_MODEL, TRANSPARENT_FORMATS, Profile
+from imagegen.catalogue import (
+    CUSTOM_SIZE,
+    ModelSpec,
+    N,
+    Parameter,
+    condition_text,
+    parse_size,
+    resolve,
+    value_label,
+)
 from imagegen.models import ImageModel
 
-CUSTOM_SIZE = "custom"
-SIZE_PATTERN = re.compile(r"^(\d{2,5})x(\d{2,5})$")
-
-# Human labels for the upstream's values; anything missing is shown as the raw value.
-VALUE_LABELS: dict[str, Any] = {
-    "auto": _("Automatic"),
-    "standard": _("Standard"),
-    "hd": _("HD"),
-    "low": _("Low"),
-    "medium": _("Medium"),
-    "high": _("High"),
-    "vivid": _("Vivid"),
-    "natural": _("Natural"),
-    "url": _("URL"),
-    "b64_json": _("Base64"),
-    "png": "PNG",
-    "jpeg": "JPEG",
-    "webp": "WebP",
-    "opaque": _("Opaque"),
-    "transparent": _("Transparent"),
-    CUSTOM_SIZE: _("Custom…"),
-}
-
-# The optional parameters, in the order the form shows them: (name, profile list, label).
-CHOICE_PARAMETERS = [
-    ("quality", "qualities", _("Quality")),
-    ("style", "styles", _("Style")),
-    ("response_format", "response_formats", _("Response format")),
-    ("output_format", "output_formats", _("Output format")),
-    ("background", "backgrounds", _("Background")),
-    ("moderation", "moderations", _("Moderation")),
-]
+RETIREMENT_WARNING_DAYS = 30
 
 
-def labelled(values: list[str]) -> list[tuple[str, Any]]:
-    return [(value, VALUE_LABELS.get(value, value)) for value in values]
+def labelled(values: list[Any]) -> list[tuple[Any, Any]]:
+    return [(value, value_label(value)) for value in values]
 
 
-def selected_model(data: Mapping[str, Any] | None, models: list[ImageModel]) -> ImageModel:
-    """The model named in the submitted data, else the safe default, else the first enabled."""
-    by_name = {model.name: model for model in models}
-    wanted = (data or {}).get("model") or DEFAULT_MODEL
-    return by_name.get(wanted) or by_name.get(DEFAULT_MODEL) or models[0]
+@dataclass(frozen=True)
+class Retirement:
+    """The chosen model's end, shown as a warning when it is near."""
+
+    on: date
+    replacement: str  # a label, or "" when none is known
+
+
+@dataclass(frozen=True)
+class ModelChoice:
+    model: ImageModel | None
+    replaced: str = ""  # the label of a retired model this one stands in for (remix)
+
+
+def choose_model(wanted: str | None, offered: list[ImageModel]) -> ModelChoice:
+    """The model a form is for: the one asked for when a new job may use it; for a retired one,
+    its replacement; else the first offered (the default)."""
+    by_name = {model.name: model for model in offered}
+    if wanted in by_name:
+        return ModelChoice(by_name[wanted])
+    retired = ImageModel.objects.filter(name=wanted).first() if wanted else None
+    if retired and retired.replacement in by_name:
+        return ModelChoice(by_name[retired.replacement], replaced=retired.label)
+    return ModelChoice(offered[0] if offered else None)
 
 
 class GenerateForm(forms.Form):
-    """Validates one generation request against exactly one model's profile.
+    """Validates one generation request against exactly one model's schema.
 
     The fields present are those the model takes, so a value for any other parameter is simply
     not part of the form and can never reach the request body.
@@ -73,61 +80,53 @@ class GenerateForm(forms.Form):
     )
 
     def __init__(self, data: Mapping[str, Any] | None = None, **kwargs: Any) -> None:
-        models = list(ImageModel.objects.enabled())
-        self.image_model = selected_model(data or kwargs.get("initial"), models)
-        self.profile: Profile = self.image_model.profile()
+        offered = ImageModel.objects.for_new_jobs()
+        wanted = (data or kwargs.get("initial") or {}).get("model")
+        chosen = choose_model(wanted, offered)
+        if chosen.model is None:
+            raise NoModelAvailable
+        self.image_model: ImageModel = chosen.model
+        self.replaced = chosen.replaced
+        self.spec: ModelSpec = self.image_model.spec()
+        self.sent: dict[str, Any] = {}
         super().__init__(data, **kwargs)
-        self.fields["model"].choices = [(m.name, m.label) for m in models]
+        self._offered = {m.name: m for m in offered}
+        self.fields["model"].choices = [(m.name, m.label) for m in offered]
         self.fields["model"].initial = self.image_model.name
-        self._add_model_fields(self.profile)
+        self.initial["model"] = self.image_model.name
+        self._add_model_fields(self.spec)
         if not self.is_bound:
             self._fit_initial()
 
-    def _add_model_fields(self, profile: Profile) -> None:
-        sizes = labelled(profile.sizes + ([CUSTOM_SIZE] if profile.custom_sizes else []))
-        self.fields["size"] = forms.ChoiceField(
-            label=_("Size"), choices=sizes, initial=profile.default_size
-        )
-        if profile.custom_sizes:
-            for name, label in (("width", _("Width")), ("height", _("Height"))):
-                self.fields[name] = forms.IntegerField(
-                    label=label,
-                    required=False,
-                    min_value=1,  # the size rules check the range, with clearer messages
-                    help_text=_("Used when Size is Custom."),
-                )
-        if profile.max_images > 1:
-            self.fields["n"] = forms.IntegerField(
-                label=_("Number of images"), min_value=1, max_value=profile.max_images, initial=1
+    @property
+    def retirement(self) -> Retirement | None:
+        """When the chosen model shuts down within the warning window, and what replaces it."""
+        ends = self.image_model.shuts_down_on(self.image_model.live)
+        today = timezone.localdate()
+        if ends is None or not today <= ends <= today + timedelta(days=RETIREMENT_WARNING_DAYS):
+            return None
+        replacement = self._offered.get(self.image_model.replacement)
+        return Retirement(ends, replacement.label if replacement else "")
+
+    def _add_model_fields(self, spec: ModelSpec) -> None:
+        size = spec.size
+        if size is not None:
+            self.fields[size.name] = _size_field(size)
+            if size.custom:
+                for name, label in (("width", _("Width")), ("height", _("Height"))):
+                    self.fields[name] = forms.IntegerField(
+                        label=label,
+                        required=False,
+                        min_value=1,
+                        help_text=_("Used when Size is Custom."),
+                    )
+        if spec.max_images > 1:
+            self.fields[N] = forms.IntegerField(
+                label=_("Number of images"), initial=1, widget=_number_widget(1, spec.max_images)
             )
-        for name, attribute, label in CHOICE_PARAMETERS:
-            values: list[str] = getattr(profile, attribute)
-            if values:
-                default = getattr(profile, f"default_{name}") or values[0]
-                self.fields[name] = forms.ChoiceField(
-                    label=label, choices=labelled(values), initial=default
-                )
-        if profile.supports_compression:
-            self.fields["output_compression"] = forms.IntegerField(
-                label=_("Compression"),
-                required=False,
-                min_value=0,
-                max_value=100,
-                help_text=_("0-100, for JPEG and WebP only. Leave empty for the default."),
-            )
-        if profile.supports_streaming:
-            self.fields["stream"] = forms.BooleanField(
-                label=_("Stream partial previews"),
-                required=False,
-                help_text=_("Shows rough previews while the image is drawn (one image only)."),
-            )
-            self.fields["partial_images"] = forms.IntegerField(
-                label=_("Partial previews"),
-                required=False,
-                initial=2,
-                min_value=0,
-                max_value=profile.max_partial_images,
-            )
+        for parameter in spec.parameters:
+            if parameter is not size and (field := _field(parameter, spec)):
+                self.fields[parameter.name] = field
 
     def _fit_initial(self) -> None:
         """Keep only the initial values this model accepts (after a model switch or a remix)."""
@@ -138,19 +137,21 @@ class GenerateForm(forms.Form):
             allowed = {str(choice) for choice, _label in field.choices}
             if str(value) in allowed:
                 continue
-            if name == "size" and CUSTOM_SIZE in allowed and SIZE_PATTERN.match(str(value)):
-                self.initial["size"] = CUSTOM_SIZE
+            if CUSTOM_SIZE in allowed and isinstance(value, str) and (size := parse_size(value)):
+                self.initial[name] = CUSTOM_SIZE
+                self.initial.setdefault("width", size[0])
+                self.initial.setdefault("height", size[1])
             else:
                 del self.initial[name]
 
     def clean_prompt(self) -> str:
         prompt: str = self.cleaned_data["prompt"]
-        limit = self.profile.prompt_max_length
+        limit = self.spec.prompt_max_length
         if len(prompt) > limit:
             raise forms.ValidationError(
                 _("%(model)s takes at most %(limit)s characters; this prompt has %(length)s."),
                 params={
-                    "model": self.profile.label,
+                    "model": self.spec.label,
                     "limit": number_format(limit, force_grouping=True),
                     "length": number_format(len(prompt), force_grouping=True),
                 },
@@ -160,62 +161,138 @@ class GenerateForm(forms.Form):
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
-        self._clean_size(cleaned)
-        output_format = cleaned.get("output_format")
-        if cleaned.get("output_compression") is not None and output_format not in (
-            COMPRESSIBLE_FORMATS
-        ):
-            self.add_error(
-                "output_compression", _("Compression applies only to JPEG and WebP output.")
-            )
-        if cleaned.get("background") == "transparent" and output_format not in TRANSPARENT_FORMATS:
-            self.add_error("background", _("A transparent background needs PNG or WebP output."))
-        if cleaned.get("stream") and cleaned.get("n", 1) > 1:
-            self.add_error(
-                "n", _("Streaming makes one image at a time: set Number of images to 1.")
-            )
+        if self.has_error("width") or self.has_error("height"):
+            return cleaned
+        values = {N: cleaned.get(N, 1)}
+        for parameter in self.spec.parameters:
+            value = cleaned.get(parameter.name)
+            if parameter.kind == "boolean" and value == bool(parameter.default):
+                value = None  # an unticked box is "left as it is", not a choice
+            values[parameter.name] = value
+        size = self.spec.size
+        if size is not None and values.get(size.name) == CUSTOM_SIZE:
+            width, height = cleaned.get("width"), cleaned.get("height")
+            if not width or not height:
+                self.add_error("width", _("Enter a width and a height for a custom size."))
+                return cleaned
+            values[size.name] = f"{width}x{height}"
+        self.sent, problems = resolve(self.spec, values)
+        for problem in problems:
+            field = problem.param if problem.param in self.fields else None
+            if size is not None and field == size.name and "width" in self.fields:
+                field = "width" if values.get(size.name) not in size.choices else field
+            self.add_error(field, problem.message)
         return cleaned
 
-    def _clean_size(self, cleaned: dict[str, Any]) -> None:
-        if cleaned.get("size") != CUSTOM_SIZE:
-            return
-        width, height = cleaned.get("width"), cleaned.get("height")
-        if self.has_error("width") or self.has_error("height"):
-            return
-        if not width or not height:
-            self.add_error("width", _("Enter a width and a height for a custom size."))
-            return
-        rules = self.profile.size_rules
-        problem = rules.problem_with(width, height) if rules else _("This model has fixed sizes.")
-        if problem:
-            self.add_error("width", problem)
-        else:
-            cleaned["size"] = f"{width}x{height}"
-
     def options(self) -> dict[str, Any]:
-        """The validated parameters, ready for service.build_request_body."""
-        cleaned = self.cleaned_data
-        options: dict[str, Any] = {"n": cleaned.get("n", 1), "size": cleaned["size"]}
-        for name, _attribute, _label in CHOICE_PARAMETERS:
-            if name in cleaned:
-                options[name] = cleaned[name]
-        if cleaned.get("output_compression") is not None:
-            options["output_compression"] = cleaned["output_compression"]
-        if cleaned.get("stream"):
-            options["stream"] = True
-            options["partial_images"] = cleaned.get("partial_images") or 0
-        return options
+        """The validated parameters, ready for `imagegen.catalogue.build_request_body`."""
+        return dict(self.sent)
 
     def model_fields(self) -> list[forms.BoundField]:
         """The fields that change with the model: everything but the model picker and prompt."""
         return [self[name] for name in self.fields if name not in {"model", "prompt"}]
 
+    def model_controls(self) -> list["Control"]:
+        """The model's fields, ready for templates/includes/model_field.html."""
+        return [Control.of(field) for field in self.model_fields()]
+
+
+@dataclass(frozen=True)
+class Control:
+    """One model field as plain values, drawn by one flat template.
+
+    Django's widget templates render each <option> through an include of its own, and made the
+    form for a model with many parameters render 2x slower (bench/generate_form.py); this draws
+    the same markup (labels, aria-describedby, aria-invalid) from values computed once.
+    """
+
+    field: forms.BoundField
+    kind: str  # select, checkbox, number or text
+    value: str
+    options: list[tuple[str, Any, bool]]  # a select's (value, label, selected)
+    attrs: SafeString
+
+    @classmethod
+    def of(cls, field: forms.BoundField) -> "Control":
+        widget, current = field.field.widget, field.value()
+        ids = [f"{field.auto_id}_helptext"] if field.help_text else []
+        ids += [f"{field.auto_id}_error_{n}" for n in range(1, len(field.errors) + 1)]
+        described = " ".join(ids)
+        extra = {key: value for key, value in widget.attrs.items() if value is not None}
+        extra |= {"aria-describedby": described} if described else {}
+        extra |= {"aria-invalid": "true"} if field.errors else {}
+        # flatatt escapes every value; the flags added to it are fixed text.
+        flags = " required" if field.field.required else ""
+        if isinstance(widget, forms.CheckboxInput):
+            flags += " checked" if current else ""
+            return cls(field, "checkbox", "", [], mark_safe(flatatt(extra) + flags))  # noqa: S308
+        attrs = mark_safe(flatatt(extra) + flags)  # noqa: S308
+        if isinstance(field.field, forms.ChoiceField):
+            chosen = "" if current is None else str(current)
+            options = [(str(v), label, str(v) == chosen) for v, label in field.field.choices]
+            return cls(field, "select", chosen, options, attrs)
+        kind = "number" if isinstance(widget, forms.NumberInput) else "text"
+        return cls(field, kind, "" if current is None else str(current), [], attrs)
+
+
+class NoModelAvailable(Exception):
+    """No enabled model may take new jobs: the page says so instead of showing a form."""
+
+
+def _size_field(size: Parameter) -> forms.ChoiceField:
+    choices = labelled(list(size.choices) + ([CUSTOM_SIZE] if size.custom else []))
+    return forms.ChoiceField(
+        label=_(size.label), choices=choices, initial=size.default, help_text=_help(size, None)
+    )
+
+
+def _field(parameter: Parameter, spec: ModelSpec) -> forms.Field | None:
+    label, help_text = _(parameter.label), _help(parameter, spec)
+    common: dict[str, Any] = {"label": label, "help_text": help_text, "required": False}
+    kind, default = parameter.kind, parameter.default
+    if kind == "choice":
+        choices = labelled(list(parameter.choices))
+        if default is None:
+            choices.insert(0, ("", _("Model default")))
+        return forms.ChoiceField(choices=choices, initial=default, **common)
+    if kind == "integer":
+        widget = _number_widget(parameter.minimum, parameter.maximum, default)
+        return forms.IntegerField(widget=widget, **common)
+    if kind == "number":
+        widget = _number_widget(parameter.minimum, parameter.maximum, default, step="any")
+        return forms.FloatField(widget=widget, **common)
+    if kind == "boolean":
+        return forms.BooleanField(initial=bool(default), **common)
+    if kind == "text":
+        return forms.CharField(
+            initial=default, widget=forms.TextInput(attrs={"dir": "auto"}), **common
+        )
+    return None  # reference images are chosen in the editor (issue 10), not typed in
+
+
+def _number_widget(
+    low: float | None, high: float | None, default: Any = None, step: str = "1"
+) -> forms.NumberInput:
+    attrs: dict[str, Any] = {"step": step}
+    if low is not None:
+        attrs["min"] = low
+    if high is not None:
+        attrs["max"] = high
+    if default is not None:
+        attrs["placeholder"] = default
+    return forms.NumberInput(attrs=attrs)
+
+
+def _help(parameter: Parameter, spec: ModelSpec | None) -> str:
+    parts = [gettext(parameter.help)] if parameter.help else []
+    if parameter.kind in {"integer", "number"} and parameter.default is not None:
+        parts.append(gettext("Default: %(value)s.") % {"value": number_format(parameter.default)})
+    if spec is not None and parameter.only_when:
+        condition = condition_text(spec, parameter.only_when)
+        parts.append(gettext("Only when %(condition)s.") % {"condition": condition})
+    return " ".join(parts)
+
 
 def initial_from(values: Mapping[str, Any]) -> dict[str, Any]:
     """Initial form values from a query string or a stored generation (remix, model switch)."""
-    initial = {key: values[key] for key in values if values[key] not in ("", None)}
-    size = str(initial.get("size", ""))
-    match = SIZE_PATTERN.match(size)
-    if match and "width" not in initial:
-        initial["width"], initial["height"] = int(match[1]), int(match[2])
-    return initial
+    return {key: values[key] for key in values if values[key] not in ("", None)}

@@ -17,6 +17,10 @@ REJECTED_WITH_STATUS = gettext_noop("The image service rejected the request (HTT
 DOWNLOAD_FAILED = gettext_noop("Could not download the image: %(reason)s.")
 DOWNLOAD_HOST_STATUS = gettext_noop("the image host answered HTTP %(status)s")
 TOO_MANY_PIXELS = gettext_noop("The image is too large (%(width)sx%(height)s pixels).")
+MODEL_GONE = gettext_noop("%(model)s is no longer available from the image service.")
+MODEL_GONE_USE = gettext_noop(
+    "%(model)s is no longer available from the image service; use %(replacement)s instead."
+)
 
 TEMPLATES = [
     REJECTED_WITH_REASON,
@@ -24,6 +28,8 @@ TEMPLATES = [
     DOWNLOAD_FAILED,
     DOWNLOAD_HOST_STATUS,
     TOO_MANY_PIXELS,
+    MODEL_GONE,
+    MODEL_GONE_USE,
 ]
 _PLACEHOLDER = re.compile(r"%\\\((\w+)\\\)s")  # a %(name)s, once re.escape() has escaped it
 _PATTERNS = [

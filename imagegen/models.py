@@ -1,41 +1,69 @@
 """Generation data: the model catalogue as rows, and one row per generation request."""
 
 import uuid
+from datetime import date
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import F
+from django.db.models import F, OuterRef, Subquery
 from django.utils import timezone
+from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop
 
-from imagegen.catalogue import FAMILIES, Profile
+from imagegen.catalogue import (
+    FAMILIES,
+    RESULT_KINDS,
+    ModelSpec,
+    label_of,
+    schema_errors,
+    value_label,
+)
 from imagegen.job_messages import shown_message
 
-# (list field, its default field) pairs that clean() checks together.
-PROFILE_CHOICES = [
-    ("sizes", "default_size"),
-    ("qualities", "default_quality"),
-    ("styles", "default_style"),
-    ("response_formats", "default_response_format"),
-    ("output_formats", "default_output_format"),
-    ("backgrounds", "default_background"),
-    ("moderations", "default_moderation"),
-]
+
+def default_schema() -> dict[str, Any]:
+    return {"parameters": [], "rules": []}
 
 
 class ImageModelQuerySet(models.QuerySet["ImageModel"]):
     def enabled(self) -> "ImageModelQuerySet":
         return self.filter(enabled=True)
 
+    def for_new_jobs(self, today: date | None = None) -> list["ImageModel"]:
+        """Enabled models a new job may use: not retired, unless the live list still offers
+        them; not withdrawn by the live list. In position order; the first is the default.
+
+        One query, schemas left unread until one is used: the generate form asks this
+        on every request (bench/generate_form.py).
+        """
+        day = today or timezone.localdate()
+        live = UpstreamModel.objects.filter(name=OuterRef("name"))
+        models = (
+            self.enabled()
+            .defer("schema")
+            .annotate(
+                live_offered=Subquery(live.values("offered")[:1]),
+                live_shutdown_on=Subquery(live.values("shutdown_on")[:1]),
+            )
+        )
+        for model in models:
+            if model.live_offered is not None:
+                model.live = UpstreamModel(
+                    name=model.name, offered=model.live_offered, shutdown_on=model.live_shutdown_on
+                )
+            else:
+                model.live = None
+        return [m for m in models if m.is_available(m.live, day)]
+
 
 class ImageModel(models.Model):
-    """One upstream image model and its capability profile, editable in admin.
+    """One upstream image model: its facts, and its parameter schema (see imagegen.catalogue).
 
-    Choice lists are JSON lists of the exact values the upstream accepts; an empty list means the
-    parameter is never sent for this model.
+    `schema` is the JSON document that describes every parameter the model takes; the form,
+    the request body, the offline provider and the detail pages all read it through `spec()`.
     """
 
     name = models.CharField(
@@ -45,36 +73,42 @@ class ImageModel(models.Model):
     family = models.CharField(_("family"), max_length=20, choices=FAMILIES)
     enabled = models.BooleanField(_("enabled"), default=True)
     position = models.PositiveIntegerField(
-        _("position"), default=100, help_text=_("Lower comes first.")
+        _("position"),
+        default=100,
+        help_text=_("Lower comes first; the first available model is the default."),
     )
     prompt_max_length = models.PositiveIntegerField(_("longest prompt"), default=4000)
     max_images = models.PositiveSmallIntegerField(_("most images per request"), default=1)
-    sizes = models.JSONField(_("sizes"), default=list)
-    default_size = models.CharField(_("default size"), max_length=20, blank=True)
-    custom_sizes = models.BooleanField(
-        _("custom sizes"),
-        default=False,
-        help_text=_("Also accept any WxH within the GPT image 2 size rules."),
+    result_kind = models.CharField(
+        _("result kind"),
+        max_length=10,
+        choices=RESULT_KINDS,
+        default="b64_json",
+        help_text=_("What the model returns when no response_format parameter says otherwise."),
     )
-    qualities = models.JSONField(_("qualities"), default=list, blank=True)
-    default_quality = models.CharField(_("default quality"), max_length=20, blank=True)
-    styles = models.JSONField(_("styles"), default=list, blank=True)
-    default_style = models.CharField(_("default style"), max_length=20, blank=True)
-    response_formats = models.JSONField(_("response formats"), default=list, blank=True)
-    default_response_format = models.CharField(
-        _("default response format"), max_length=20, blank=True
-    )
-    output_formats = models.JSONField(_("output formats"), default=list, blank=True)
-    default_output_format = models.CharField(_("default output format"), max_length=20, blank=True)
-    backgrounds = models.JSONField(_("backgrounds"), default=list, blank=True)
-    default_background = models.CharField(_("default background"), max_length=20, blank=True)
-    moderations = models.JSONField(_("moderation levels"), default=list, blank=True)
-    default_moderation = models.CharField(_("default moderation level"), max_length=20, blank=True)
-    supports_compression = models.BooleanField(_("supports compression"), default=False)
-    supports_streaming = models.BooleanField(_("supports streaming"), default=False)
-    max_partial_images = models.PositiveSmallIntegerField(_("most partial images"), default=0)
     returns_revised_prompt = models.BooleanField(_("returns a revised prompt"), default=False)
     returns_usage = models.BooleanField(_("returns token usage"), default=False)
+    can_edit = models.BooleanField(
+        _("can edit images"), default=False, help_text=_("Served by POST /images/edits too.")
+    )
+    released_on = models.DateField(_("released"), null=True, blank=True)
+    retires_on = models.DateField(
+        _("retires"),
+        null=True,
+        blank=True,
+        help_text=_("The day the upstream shuts it down; the live model list may say otherwise."),
+    )
+    replacement = models.CharField(
+        _("replacement"),
+        max_length=100,
+        blank=True,
+        help_text=_("The model to propose instead once it has retired (its name)."),
+    )
+    schema = models.JSONField(
+        _("parameters"),
+        default=default_schema,
+        help_text=_("Every parameter the model takes, and the rules between them (JSON)."),
+    )
 
     objects = ImageModelQuerySet.as_manager()
 
@@ -87,31 +121,111 @@ class ImageModel(models.Model):
         return self.label
 
     def clean(self) -> None:
-        """Refuse a profile that would let the form send something the model cannot take."""
-        errors: dict[str, str] = {}
-        for values_field, default_field in PROFILE_CHOICES:
-            values = getattr(self, values_field)
-            default = getattr(self, default_field)
-            if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
-                errors[values_field] = _("Enter a JSON list of strings, or [] for none.")
-            elif values and default not in values:
-                errors[default_field] = _("The default must be one of %(values)s.") % {
-                    "values": ", ".join(values)
-                }
-            elif not values and default:
-                errors[default_field] = _("Leave empty when the list is empty.")
-        if not self.sizes:
-            errors["sizes"] = _("A model needs at least one size.")
-        if self.max_images < 1:
-            errors["max_images"] = _("At least 1.")
-        if self.max_partial_images > 3:
-            errors["max_partial_images"] = _("The endpoint takes at most 3 partial images.")
+        """Refuse a schema that would let the form offer or send something the model cannot take."""
+        errors = schema_errors(self.schema)
         if errors:
-            raise ValidationError(errors)
+            raise ValidationError({"schema": errors})
+        if self.max_images < 1:
+            raise ValidationError({"max_images": _("At least 1.")})
 
-    def profile(self) -> Profile:
-        values: dict[str, Any] = {f.name: getattr(self, f.name) for f in self._meta.fields}
-        return Profile.from_mapping(values)
+    def spec(self) -> ModelSpec:
+        return ModelSpec.from_schema(
+            self.schema,
+            name=self.name,
+            label=self.label,
+            family=self.family,
+            prompt_max_length=self.prompt_max_length,
+            max_images=self.max_images,
+            result_kind=self.result_kind,
+            returns_revised_prompt=self.returns_revised_prompt,
+            returns_usage=self.returns_usage,
+        )
+
+    @cached_property
+    def live(self) -> "UpstreamModel | None":
+        """What the live list last said of this model (None: it has never listed it)."""
+        return UpstreamModel.objects.filter(name=self.name).first()
+
+    def shuts_down_on(self, live: "UpstreamModel | None") -> date | None:
+        """The live list's word when it has listed the model (its date, or none announced),
+        else the shipped end date."""
+        if live is not None and live.offered is not None:
+            return live.shutdown_on
+        return self.retires_on
+
+    def is_available(self, live: "UpstreamModel | None", today: date) -> bool:
+        """Whether a new job may use it: what the live list says, else the shipped end date."""
+        if live is not None and live.offered is not None:
+            ends = live.shutdown_on
+            return live.offered and (ends is None or ends > today)
+        return self.retires_on is None or self.retires_on > today
+
+    def export(self) -> dict[str, Any]:
+        """The model as a JSON document that `import_models` reads back."""
+        return {
+            field: (value.isoformat() if isinstance(value, date) else value)
+            for field in EXPORTED_FIELDS
+            if (value := getattr(self, field)) is not None
+        }
+
+
+EXPORTED_FIELDS = [
+    "name", "label", "family", "position", "prompt_max_length", "max_images", "result_kind",
+    "returns_revised_prompt", "returns_usage", "can_edit", "released_on", "retires_on",
+    "replacement", "schema",
+]  # fmt: skip
+
+
+class UpstreamModelQuerySet(models.QuerySet["UpstreamModel"]):
+    def by_name(self, names: list[str]) -> dict[str, "UpstreamModel"]:
+        rows = self.filter(name__in=names).only("name", "offered", "shutdown_on")
+        return {row.name: row for row in rows}
+
+    def undescribed_images(self) -> "UpstreamModelQuerySet":
+        """Image models the key offers that the catalogue does not describe."""
+        return self.filter(offered=True, model_type="image").exclude(
+            name__in=ImageModel.objects.values("name")
+        )
+
+
+class UpstreamModel(models.Model):
+    """One model as the upstream's live lists last described it (written by `sync_models`).
+
+    `offered` is whether the site key's `GET /models` lists it (None: never checked); the type,
+    features and prices come from CometAPI's public catalogue.
+    """
+
+    name = models.CharField(_("name"), max_length=200, unique=True)
+    offered = models.BooleanField(_("offered by the key"), null=True, blank=True)
+    shutdown_on = models.DateField(_("shuts down"), null=True, blank=True)
+    model_type = models.CharField(_("type"), max_length=50, blank=True)
+    provider = models.CharField(_("provider"), max_length=100, blank=True)
+    features = models.JSONField(_("features"), default=list, blank=True)
+    pricing = models.JSONField(
+        _("prices"), default=dict, blank=True, help_text=_("As the public catalogue gives them.")
+    )
+    last_seen_at = models.DateTimeField(_("last listed"), null=True, blank=True)
+    checked_at = models.DateTimeField(_("last checked"), null=True, blank=True)
+    note = models.CharField(_("note"), max_length=200, blank=True)
+
+    objects = UpstreamModelQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("upstream model")
+        verbose_name_plural = _("upstream models")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @classmethod
+    def mark_not_found(cls, name: str) -> None:
+        """The upstream answered model_not_found: no new job may use it until a sync says so."""
+        now = timezone.now()
+        cls.objects.update_or_create(
+            name=name,
+            defaults={"offered": False, "checked_at": now, "note": "model_not_found from a job"},
+        )
 
 
 UNFINISHED = ["queued", "running"]
@@ -326,6 +440,16 @@ class Generation(models.Model):
         if self.is_finished and self.seen_at is None:
             self.seen_at = timezone.now()
             Generation.objects.filter(pk=self.pk).update(seen_at=self.seen_at)
+
+    def parameters_shown(self) -> list[tuple[str, str, Any]]:
+        """(name, label, shown value) for each parameter sent, labelled by the model's schema;
+        a model no longer in the catalogue shows the names as they were sent."""
+        image_model = ImageModel.objects.filter(name=self.model_name).first()
+        spec = image_model.spec() if image_model else None
+        return [
+            (name, label_of(spec, name) if spec else name, value_label(value))
+            for name, value in self.parameters.items()
+        ]
 
     def form_initial(self) -> dict[str, Any]:
         """This generation's settings as initial values for the generate form (remix)."""

@@ -1,10 +1,11 @@
 """The only code that talks to the image endpoint (CometAPI, or the offline provider).
 
-`build_request_body()` turns a model's Profile and validated options into the JSON body,
+`build_request_body()` turns a model's schema and validated options into the JSON body,
 `generate()` posts it (streaming when asked) with openai-python's retry policy (api.md §4), and
 `download_image()` fetches URL results. Every failure becomes an `UpstreamError`.
 
-Sibling modules hold the parts: request_body.py (the body), upstream_errors.py (error mapping and
+The body comes from imagegen.catalogue (the schema); sibling modules hold the rest:
+upstream_errors.py (error mapping and
 retry policy), event_stream.py (server-sent events) and downloads.py (bounded URL fetches).
 """
 
@@ -21,10 +22,9 @@ from typing import Any
 import httpx
 from django.conf import settings
 
-from imagegen.catalogue import Profile
+from imagegen.catalogue import ModelSpec, build_request_body
 from imagegen.downloads import fetch_image, looks_like_image
 from imagegen.event_stream import iter_events
-from imagegen.request_body import build_request_body
 from imagegen.upstream_errors import (
     MESSAGES,
     AttemptFailed,
@@ -46,12 +46,15 @@ __all__ = [
     "download_image",
     "generate",
     "get_client",
+    "list_models",
     "looks_like_image",
+    "public_catalogue",
 ]
 
 logger = logging.getLogger(__name__)
 
 API_PATH = "images/generations"
+MODELS_PATH = "models"
 USER_AGENT = "image-studio/0.1"
 WRITE_TIMEOUT = 30.0  # the body is a few KB of JSON
 POOL_TIMEOUT = 60.0  # waiting for a free connection while every one is busy generating
@@ -141,9 +144,10 @@ def _download_client() -> httpx.Client:
 
 def _offline_transport() -> httpx.BaseTransport:
     # Imported here so that this module loads even where the offline provider is left out.
-    from imagegen.offline import OfflineProvider
+    from imagegen.offline import OfflineProvider, catalogue_names
 
-    return _cached("offline", (), OfflineProvider)
+    # The offline key offers the models an administrator adds too, so they can be tried.
+    return _cached("offline", (), lambda: OfflineProvider(extra_models=catalogue_names))
 
 
 def _limits(max_connections: int) -> httpx.Limits:
@@ -168,7 +172,7 @@ def _cached[T](purpose: str, config: tuple[Any, ...], build: Callable[[], T]) ->
 
 
 def generate(
-    profile: Profile,
+    spec: ModelSpec,
     prompt: str,
     options: Mapping[str, Any],
     *,
@@ -183,7 +187,7 @@ def generate(
     stops the generation and propagates unchanged. `max_retries` defaults to
     COMETAPI_MAX_RETRIES.
     """
-    body = build_request_body(profile, prompt, options)
+    body = build_request_body(spec, prompt, options)
     api = client or get_client()
 
     def attempt() -> GenerationResult:
@@ -193,7 +197,7 @@ def generate(
 
     result, attempts = run_with_retries(
         attempt,
-        what=f"image generation model={profile.name}",
+        what=f"image generation model={spec.name}",
         max_retries=settings.COMETAPI_MAX_RETRIES if max_retries is None else max_retries,
         sleep=sleep,
     )
@@ -220,6 +224,44 @@ def download_image(
         clock=clock,
         max_retries=settings.COMETAPI_MAX_RETRIES if max_retries is None else max_retries,
     )
+
+
+def list_models(*, client: httpx.Client | None = None) -> list[dict[str, Any]]:
+    """The models the site key may use: `GET {base}/models`, OpenAI's list shape (api.md §8).
+
+    One attempt, no retries: the sync runs again on its schedule. Raises UpstreamError.
+    """
+    payload = _get_json(client or get_client(), MODELS_PATH)
+    items = payload.get("data") if isinstance(payload, dict) else None
+    if not isinstance(items, list):
+        raise _bad_response("", 200)
+    return [item for item in items if isinstance(item, dict) and isinstance(item.get("id"), str)]
+
+
+def public_catalogue(*, client: httpx.Client | None = None) -> list[dict[str, Any]]:
+    """CometAPI's public catalogue (type, features, prices), sent without the key.
+
+    Its envelope is not documented: a bare list and `{"data": [...]}` are both read.
+    """
+    payload = _get_json(client or _download_client(), settings.COMETAPI_CATALOGUE_URL)
+    items = payload.get("data") if isinstance(payload, dict) else payload
+    if not isinstance(items, list):
+        raise _bad_response("", 200)
+    return [item for item in items if isinstance(item, dict) and isinstance(item.get("id"), str)]
+
+
+def _get_json(client: httpx.Client, url: str) -> Any:
+    try:
+        response = client.get(url, headers={"Accept": "application/json"})
+    except httpx.HTTPError as exc:
+        raise error_from_exception(exc) from None
+    if not response.is_success:
+        raise error_from_response(response)
+    try:
+        return response.json()
+    except ValueError:
+        web_page = "html" in response.headers.get("content-type", "")
+        raise _bad_response("", response.status_code, web_page=web_page) from None
 
 
 def _post_once(client: httpx.Client, body: dict[str, Any]) -> GenerationResult:

@@ -6,7 +6,7 @@ a fresh checkout: SQLite, media on local disk, and the offline provider when no 
 
 import os
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -203,7 +203,7 @@ SECURE_CSP = {
 }
 
 # The upstream image endpoint. With no key the embedded offline provider answers instead,
-# through the same httpx client (see imagegen/service.py and imagegen/offline.py).
+# through the same httpx client (see imagegen/service.py and imagegen/offline/).
 COMETAPI_KEY = env_str("COMETAPI_KEY")
 COMETAPI_BASE_URL = env_str("COMETAPI_BASE_URL", "https://api.cometapi.com/v1").rstrip("/")
 COMETAPI_CONNECT_TIMEOUT = env_number("COMETAPI_CONNECT_TIMEOUT", 10.0, float)
@@ -211,12 +211,20 @@ COMETAPI_CONNECT_TIMEOUT = env_number("COMETAPI_CONNECT_TIMEOUT", 10.0, float)
 COMETAPI_READ_TIMEOUT = env_number("COMETAPI_READ_TIMEOUT", 300.0, float)
 COMETAPI_MAX_RETRIES = env_number("COMETAPI_MAX_RETRIES", 2, int)
 COMETAPI_MAX_CONNECTIONS = env_number("COMETAPI_MAX_CONNECTIONS", 64, int)
+# CometAPI's public model catalogue (type, features, prices; no key is sent). Empty: the
+# base URL's host with /api/models, as CometAPI serves it.
+COMETAPI_CATALOGUE_URL = env_str("COMETAPI_CATALOGUE_URL") or urlunsplit(
+    (*urlsplit(COMETAPI_BASE_URL)[:2], "/api/models", "", "")
+)
+# Seconds between `manage.py sync_models` runs by one worker process (the live model list, end
+# dates, prices); 0 turns it off, for deployments that run it from cron.
+MODEL_SYNC_INTERVAL = env_number("MODEL_SYNC_INTERVAL", 21600.0, float)
 
 # Bounds on fetching URL results and on the images we accept.
 DOWNLOAD_MAX_BYTES = env_number("DOWNLOAD_MAX_BYTES", 50 * 1024 * 1024, int)
 DOWNLOAD_TIMEOUT = env_number("DOWNLOAD_TIMEOUT", 60.0, float)
-# The largest image any model produces is 3840x2160; anything bigger is refused unopened.
-IMAGE_MAX_PIXELS = env_number("IMAGE_MAX_PIXELS", 3840 * 2160, int)
+# The largest image any model produces is Seedream's 4K, 4096x4096; bigger is refused unopened.
+IMAGE_MAX_PIXELS = env_number("IMAGE_MAX_PIXELS", 4096 * 4096, int)
 THUMBNAIL_SIZE = env_number("THUMBNAIL_SIZE", 512, int)
 
 # The offline provider: simulated seconds per generation, so progress can be seen in demos.

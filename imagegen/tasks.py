@@ -18,7 +18,8 @@ from django.utils.translation import gettext_noop
 from gallery.ingest import InvalidImage, NotWanted, ingest_image, verify_image
 from imagegen import service
 from imagegen.forms import GenerateForm
-from imagegen.models import Generation, ImageModel
+from imagegen.job_messages import MODEL_GONE, MODEL_GONE_USE
+from imagegen.models import Generation, ImageModel, UpstreamModel
 from imagegen.service import PartialImage, UpstreamError
 
 logger = logging.getLogger(__name__)
@@ -36,10 +37,10 @@ def this_worker_id() -> str:
 def submit_generation(owner: User, form: GenerateForm) -> Generation:
     """Record a validated request as a queued Generation and hand it to the task queue."""
     prompt = form.cleaned_data["prompt"]
-    body = service.build_request_body(form.profile, prompt, form.options())
+    body = service.build_request_body(form.spec, prompt, form.options())
     generation = Generation.objects.create(
         owner=owner,
-        model_name=form.profile.name,
+        model_name=form.spec.name,
         prompt=prompt,
         parameters={key: value for key, value in body.items() if key not in {"model", "prompt"}},
     )
@@ -58,12 +59,12 @@ def run_generation(generation_id: str) -> str:
     generation = Generation.objects.get(pk=generation_id)
     if not generation.claim(this_worker_id()):
         return generation.status  # cancelled, or already run by another delivery of this task
-    # The model may have been disabled since the form was sent; its profile still describes
+    # The model may have been disabled since the form was sent; its schema still describes
     # what was validated, so the job runs as submitted.
-    profile = ImageModel.objects.get(name=generation.model_name).profile()
+    image_model = ImageModel.objects.get(name=generation.model_name)
     try:
         result = service.generate(
-            profile,
+            image_model.spec(),
             generation.prompt,
             generation.parameters,
             on_partial=lambda partial: keep_preview(generation, partial),
@@ -71,7 +72,11 @@ def run_generation(generation_id: str) -> str:
     except JobCancelled:
         return Generation.Status.CANCELLED
     except UpstreamError as error:
-        generation.mark_failed(error.code, error.message)
+        message = error.message
+        if error.code == "model_not_found":
+            UpstreamModel.mark_not_found(image_model.name)
+            message = _model_gone_message(image_model)
+        generation.mark_failed(error.code, message)
         return generation.status
     if not generation.record_response(
         request_id=result.request_id,
@@ -127,3 +132,12 @@ def _download(url: str | None) -> bytes:
             retryable=False,
         )
     return service.download_image(url)
+
+
+def _model_gone_message(image_model: ImageModel) -> str:
+    """What a job says when the upstream no longer knows its model: stored in English, with the
+    replacement named when there is one (job_messages translates it when shown)."""
+    replacement = ImageModel.objects.filter(name=image_model.replacement).first()
+    if replacement:
+        return MODEL_GONE_USE % {"model": image_model.label, "replacement": replacement.label}
+    return MODEL_GONE % {"model": image_model.label}

@@ -10,7 +10,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.http import HttpResponseStopPolling
 from django_htmx.middleware import HtmxDetails
 
-from imagegen.forms import GenerateForm, initial_from
+from imagegen.forms import GenerateForm, NoModelAvailable, initial_from
 from imagegen.models import Generation
 from imagegen.tasks import submit_generation
 
@@ -28,15 +28,19 @@ def generate(request: HtmxHttpRequest) -> HttpResponse:
     A POST with `switch_model` (the no-JavaScript "Change model" button) only re-renders the
     form for the newly chosen model; htmx does the same with a GET when the picker changes.
     """
-    if request.method == "POST" and "switch_model" not in request.POST:
-        form = GenerateForm(request.POST)
-        if form.is_valid():
-            generation = submit_generation(request.user, form)
-            if not request.htmx:
-                return redirect("generation", generation_id=generation.pk)
-            form = GenerateForm(initial=initial_from(request.POST))
-    else:
-        form = GenerateForm(initial=_initial_values(request))
+    form: GenerateForm | None = None
+    try:
+        if request.method == "POST" and "switch_model" not in request.POST:
+            form = GenerateForm(request.POST)
+            if form.is_valid():
+                generation = submit_generation(request.user, form)
+                if not request.htmx:
+                    return redirect("generation", generation_id=generation.pk)
+                form = GenerateForm(initial=initial_from(request.POST))
+        else:
+            form = GenerateForm(initial=_initial_values(request))
+    except NoModelAvailable:
+        form = None  # the page says so; an administrator enables a model in admin
     template = "imagegen/generate.html"
     if request.htmx.target == "model-fields":
         template += "#model-fields"

@@ -112,7 +112,7 @@ class WorkerGroup:
             )
             for index in range(options.threads)
         ]
-        self._sweep: subprocess.Popen[bytes] | None = None
+        self._chores: dict[str, subprocess.Popen[bytes]] = {}
 
     @property
     def busy(self) -> int:
@@ -221,7 +221,7 @@ class WorkerGroup:
         connections.close_all()
 
     def housekeep(self) -> None:
-        """Heartbeat, recovery and the orphan-file sweep, until the process ends.
+        """Heartbeat, recovery, the orphan-file sweep and the model sync, until the process ends.
 
         A bug here stops the whole process: a worker that stops recording itself would soon have
         its running jobs taken over by another, and run twice.
@@ -231,6 +231,9 @@ class WorkerGroup:
         sweep_every = settings.ORPHAN_SWEEP_INTERVAL if self.options.sweep else 0
         next_recovery = time.monotonic()  # at once: the jobs of a killed process are retried now
         next_sweep = time.monotonic() + min(sweep_every, 300)
+        # The live model list is read at once: a fresh install learns what its key offers.
+        sync_every = settings.MODEL_SYNC_INTERVAL if self.options.sweep else 0
+        next_sync = time.monotonic()
         try:
             while True:
                 try:
@@ -242,8 +245,13 @@ class WorkerGroup:
                     logger.exception("worker %s: housekeeping database error", self.worker_id)
                     connections.close_all()
                 if sweep_every and time.monotonic() >= next_sweep:
-                    self.start_sweep()
+                    self.start_chore("sweep_orphan_files")
                     next_sweep = time.monotonic() + sweep_every
+                if sync_every and time.monotonic() >= next_sync:
+                    self.start_chore("sync_models")
+                    next_sync = time.monotonic() + sync_every
+                for chore in self._chores.values():
+                    chore.poll()  # reaps a finished child, so none lingers as a zombie
                 if self.options.parent_pid and os.getppid() != self.options.parent_pid:
                     logger.warning("worker %s: its supervisor is gone; stopping", self.worker_id)
                     self.stopping.set()
@@ -256,13 +264,17 @@ class WorkerGroup:
         finally:
             connections.close_all()
 
-    def start_sweep(self) -> None:
-        """Delete files a killed ingest left behind, in a child process: listing every stored
-        name takes memory in proportion to the gallery, which a short-lived process gives back."""
-        if self._sweep is not None and self._sweep.poll() is None:
-            return  # the last sweep is still going
-        command = [sys.executable, "-m", "django", "sweep_orphan_files", "--verbosity", "0"]
-        self._sweep = subprocess.Popen(command, cwd=settings.BASE_DIR)  # noqa: S603
+    def start_chore(self, command_name: str) -> None:
+        """Run a management command in a child process, unless its last run is still going.
+
+        The orphan sweep lists every stored name, memory a short-lived process gives back; the
+        model sync waits on the network, which must never hold up the heartbeat.
+        """
+        running = self._chores.get(command_name)
+        if running is not None and running.poll() is None:
+            return
+        command = [sys.executable, "-m", "django", command_name, "--verbosity", "0"]
+        self._chores[command_name] = subprocess.Popen(command, cwd=settings.BASE_DIR)  # noqa: S603
 
 
 def run_worker_process(options: Options) -> int:

@@ -85,13 +85,41 @@ def png_bytes(width: int = 64, height: int = 48, colour: str = "teal") -> bytes:
     return buffer.getvalue()
 
 
+def gif_bytes(
+    colours: tuple[str, ...] = ("red", "green", "blue"), size: tuple[int, int] = (64, 48)
+) -> bytes:
+    """An animated GIF, one frame of each colour, looping for ever."""
+    from io import BytesIO
+
+    from PIL import Image as PILImage
+
+    frames = [PILImage.new("RGB", size, colour) for colour in colours]
+    buffer = BytesIO()
+    frames[0].save(buffer, "GIF", save_all=True, append_images=frames[1:], duration=120, loop=0)
+    return buffer.getvalue()
+
+
+def svg_bytes(fill: str = "red", width: int = 300, height: int = 200) -> bytes:
+    """A plain drawing: one rectangle filling it, with an id that marks its markup."""
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}">'
+        f'<rect id="studio-test-rect" width="{width}" height="{height}" fill="{fill}"/></svg>\n'
+    ).encode()
+
+
 @pytest.fixture
 def make_image(db):
-    """Make a saved image for a user through the real ingest path."""
+    """Make a saved image for a user through the real ingest path (a PNG unless given `data`)."""
     from gallery.ingest import ingest_image
     from imagegen.models import Generation
 
-    def make(owner: User, prompt: str = "a quiet harbour", model_name: str = "dall-e-3"):
+    def make(
+        owner: User,
+        prompt: str = "a quiet harbour",
+        model_name: str = "dall-e-3",
+        data: bytes | None = None,
+    ):
         generation = Generation.objects.create(
             owner=owner,
             model_name=model_name,
@@ -99,7 +127,7 @@ def make_image(db):
             parameters={"n": 1, "size": "1024x1024"},
             status=Generation.Status.SUCCEEDED,
         )
-        return ingest_image(generation, 0, png_bytes())
+        return ingest_image(generation, 0, png_bytes() if data is None else data)
 
     return make
 

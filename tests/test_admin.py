@@ -1,4 +1,8 @@
-"""Django admin for operators: models, generations, images, collections, share links, users."""
+"""Django admin for operators: generations, images, collections, share links, users.
+
+The image model admin (schemas, import and export, the live model list) is tested in
+tests/test_model_admin.py.
+"""
 
 import pytest
 from django.contrib.auth.models import User
@@ -6,7 +10,7 @@ from django.test import Client
 from django.urls import reverse
 
 from gallery.models import Collection, ShareLink
-from imagegen.models import ImageModel
+from imagegen.models import UpstreamModel
 
 
 @pytest.fixture
@@ -20,8 +24,10 @@ def test_every_admin_list_renders(operator_client: Client, alice, make_image) ->
     image = make_image(alice, prompt="a harbour")
     Collection.objects.create(owner=alice, name="Set").images.add(image)
     ShareLink.objects.create(owner=alice, image=image)
+    UpstreamModel.objects.create(name="flux-2-pro", offered=True, model_type="image")
     for name in (
         "imagegen_imagemodel",
+        "imagegen_upstreammodel",
         "imagegen_generation",
         "gallery_image",
         "gallery_collection",
@@ -56,62 +62,3 @@ def test_a_users_images_are_one_click_away(operator_client: Client, alice, make_
     page = operator_client.get(reverse("admin:auth_user_change", args=[alice.pk])).content
     assert f"?owner__id__exact={alice.pk}".encode() in page
     assert b"1 image" in page
-
-
-def test_an_administrator_adds_a_model_and_it_appears_in_the_form(
-    operator_client: Client, alice_client: Client
-) -> None:
-    response = operator_client.post(
-        reverse("admin:imagegen_imagemodel_add"),
-        {
-            "name": "gpt-image-2.5-flare",
-            "label": "GPT Image 2.5 Flare",
-            "family": "gpt-image",
-            "enabled": "on",
-            "position": "5",
-            "prompt_max_length": "32000",
-            "max_images": "4",
-            "sizes": '["auto", "1024x1024"]',
-            "default_size": "auto",
-            "qualities": '["auto", "xhigh"]',
-            "default_quality": "auto",
-            "styles": "[]",
-            "response_formats": "[]",
-            "output_formats": '["png", "webp"]',
-            "default_output_format": "png",
-            "backgrounds": "[]",
-            "moderations": "[]",
-            "max_partial_images": "0",
-        },
-    )
-    assert response.status_code == 302, response.content.decode()[:2000]
-    assert ImageModel.objects.get(name="gpt-image-2.5-flare").profile().max_images == 4
-    page = alice_client.get(reverse("generate"), {"model": "gpt-image-2.5-flare"}).content.decode()
-    assert "GPT Image 2.5 Flare" in page
-    assert '<option value="xhigh">' in page
-
-
-def test_the_admin_refuses_an_inconsistent_model(operator_client: Client) -> None:
-    response = operator_client.post(
-        reverse("admin:imagegen_imagemodel_add"),
-        {
-            "name": "broken",
-            "label": "Broken",
-            "family": "gpt-image",
-            "position": "5",
-            "prompt_max_length": "100",
-            "max_images": "1",
-            "sizes": '["1024x1024"]',
-            "default_size": "512x512",
-            "qualities": "[]",
-            "styles": "[]",
-            "response_formats": "[]",
-            "output_formats": "[]",
-            "backgrounds": "[]",
-            "moderations": "[]",
-            "max_partial_images": "0",
-        },
-    )
-    assert response.status_code == 200
-    assert "The default must be one of 1024x1024" in response.content.decode()
-    assert not ImageModel.objects.filter(name="broken").exists()

@@ -9,6 +9,7 @@ from django.urls import reverse
 
 from gallery.embedding import read_metadata
 from gallery.models import Collection, Image
+from tests.conftest import gif_bytes, svg_bytes
 
 URL = reverse("image_bulk")
 
@@ -76,6 +77,22 @@ def test_zip_holds_the_originals_and_a_metadata_json_each(
         assert document["image"] == str(image.uuid)
         assert document["sha256"] == image.sha256
     assert not any("secret" in name for name in names)
+
+
+def test_zip_holds_an_animation_and_a_drawing_with_their_metadata_json(
+    alice, alice_client: Client, make_image
+) -> None:
+    animation = make_image(alice, prompt="a spinning kite", data=gif_bytes())
+    drawing = make_image(alice, prompt="a kite drawn", data=svg_bytes())
+    response = alice_client.post(URL, {"action": "zip", "images": [animation.uuid, drawing.uuid]})
+    archive = zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content)))
+    for image, extension in [(animation, ".gif"), (drawing, ".svg")]:
+        original = image.download_name()
+        assert original.endswith(extension)
+        assert archive.read(original) == image.file.open("rb").read()
+        document = json.loads(archive.read(original.replace(extension, ".json")))
+        assert (document["format"], document["prompt"]) == (extension[1:], image.prompt)
+    assert read_metadata(archive.read(animation.download_name()))["prompt"] == "a spinning kite"
 
 
 def test_nothing_selected_or_no_action_is_explained(

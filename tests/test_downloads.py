@@ -7,7 +7,9 @@ import httpx
 import pytest
 
 from imagegen import service
+from imagegen.downloads import looks_like_image
 from imagegen.service import UpstreamError, download_image
+from tests.conftest import gif_bytes, svg_bytes
 
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(24)
 URL = "https://cdn.example/images/abc.png?sig=1"
@@ -90,6 +92,50 @@ def test_it_downloads_an_image() -> None:
     assert (data, sleeps) == (PNG, [])
     assert str(host.requests[0].url) == URL
     assert host.requests[0].method == "GET"
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        pytest.param(gif_bytes(), id="gif89a"),
+        pytest.param(b"GIF87a" + bytes(20), id="gif87a"),
+        pytest.param(svg_bytes(), id="svg-with-xml-declaration"),
+        pytest.param(b'<svg xmlns="http://www.w3.org/2000/svg"/>', id="bare-svg"),
+        pytest.param(
+            b"\xef\xbb\xbf\n  <?xml version='1.0'?>\n<!-- made by a model -->\n<!---->\n<svg\n>",
+            id="svg-after-bom-whitespace-declaration-and-comments",
+        ),
+    ],
+)
+def test_gif_and_svg_look_like_images(data: bytes) -> None:
+    assert looks_like_image(data)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        pytest.param(b"", id="empty"),
+        pytest.param(b"junk that is not an image", id="junk"),
+        pytest.param(b"<!DOCTYPE html><html><body><svg></svg></body></html>", id="html-page"),
+        pytest.param(b"<html><svg></svg></html>", id="html-without-doctype"),
+        pytest.param(b"<!DOCTYPE svg><svg/>", id="svg-with-doctype"),
+        pytest.param(b"<!-- <svg> --><html></html>", id="svg-only-in-a-comment"),
+        pytest.param(b"<svgx/>", id="another-element"),
+        pytest.param(b'{"error": "<svg>"}', id="json"),
+        pytest.param(b"<?xml version='1.0'?><html><svg/></html>", id="xhtml"),
+    ],
+)
+def test_junk_and_html_do_not_look_like_images(data: bytes) -> None:
+    assert not looks_like_image(data)
+
+
+def test_it_downloads_an_svg() -> None:
+    drawing = svg_bytes()
+    host = Host(httpx.Response(200, content=drawing, headers={"content-type": "image/svg+xml"}))
+
+    data, _sleeps = fetch(host)
+
+    assert data == drawing
 
 
 def test_it_never_sends_the_api_key_even_when_handed_a_client_that_carries_it(settings) -> None:

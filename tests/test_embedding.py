@@ -220,7 +220,12 @@ def test_a_file_without_our_metadata_reads_as_empty(source: str) -> None:
 
 
 def test_reading_refuses_something_that_is_not_an_image() -> None:
-    with pytest.raises(ValueError, match="not a PNG"):
+    with pytest.raises(ValueError, match="not a PNG, JPEG, WebP or GIF"):
+        read_metadata(b"BM" + bytes(100))
+
+
+def test_reading_refuses_a_malformed_gif() -> None:
+    with pytest.raises(ValueError, match="GIF"):
         read_metadata(b"GIF89a" + bytes(100))
 
 

@@ -7,6 +7,7 @@ from django.test import Client
 from django.urls import reverse
 
 from gallery.models import Image
+from tests.conftest import gif_bytes, svg_bytes
 
 
 def test_the_list_shows_only_my_images(alice, bob, alice_client: Client, make_image) -> None:
@@ -118,6 +119,33 @@ def test_favourites_filter_and_size_filter(alice, alice_client: Client, make_ima
     response = alice_client.get(reverse("image_list"), {"favourites": "on", "size": "64x48"})
     assert [i.uuid for i in response.context["images"]] == [liked.uuid]
     assert not alice_client.get(reverse("image_list"), {"size": "1024x1024"}).context["images"]
+
+
+def test_the_format_filter_offers_and_finds_gif_and_svg(
+    alice, alice_client: Client, make_image
+) -> None:
+    still = make_image(alice, prompt="still")
+    animation = make_image(alice, prompt="animation", data=gif_bytes())
+    drawing = make_image(alice, prompt="drawing", data=svg_bytes())
+    page = alice_client.get(reverse("image_list"))
+    assert '<option value="gif">GIF</option>' in page.content.decode()
+    assert '<option value="svg">SVG</option>' in page.content.decode()
+    for fmt, image in [("png", still), ("gif", animation), ("svg", drawing)]:
+        found = alice_client.get(reverse("image_list"), {"format": fmt}).context["images"]
+        assert [i.uuid for i in found] == [image.uuid]
+
+
+def test_the_detail_page_shows_an_animation_whole_and_the_grid_its_still_thumbnail(
+    alice, alice_client: Client, make_image
+) -> None:
+    animation = make_image(alice, prompt="animation", data=gif_bytes())
+    original = reverse("image_original", args=[animation.uuid])
+    thumbnail = reverse("image_thumbnail", args=[animation.uuid])
+    detail = alice_client.get(animation.get_absolute_url()).content.decode()
+    grid = alice_client.get(reverse("image_list")).content.decode()
+    assert detail.count(f'<img src="{original}"') == 2  # the page and its lightbox
+    assert f'<img src="{thumbnail}"' in grid
+    assert original not in grid
 
 
 def test_the_next_page_for_infinite_scroll_is_a_fragment(

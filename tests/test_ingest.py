@@ -15,10 +15,11 @@ from PIL import Image as PILImage
 from PIL import ImageFile
 
 from gallery import ingest
-from gallery.embedding import read_metadata
+from gallery.embedding import read_metadata, strip_metadata
 from gallery.ingest import InvalidImage, ingest_image
 from gallery.models import Image
 from imagegen.models import Generation
+from tests.conftest import gif_bytes
 
 PROMPT = "A lighthouse at dusk, long exposure"
 REVISED = "A tall white lighthouse at dusk: long exposure, soft clouds"
@@ -47,6 +48,26 @@ def png_claiming(width: int, height: int) -> bytes:
     struct.pack_into(">II", data, 16, width, height)
     struct.pack_into(">I", data, 29, zlib.crc32(data[12:29]))
     return bytes(data)
+
+
+def gif_claiming(
+    frames: list[tuple[int, int, int, int]], screen: tuple[int, int] = (8, 8)
+) -> bytes:
+    """A GIF built by hand whose frames (left, top, width, height) claim any extent, each with
+    a few bytes of image data that are never decoded."""
+    data = b"GIF89a" + struct.pack("<HHBBB", *screen, 0x80, 0, 0) + bytes(6)  # 2-colour table
+    for left, top, width, height in frames:
+        data += b"," + struct.pack("<HHHHB", left, top, width, height, 0) + b"\x02\x02\x4c\x01\x00"
+    return data + b";"
+
+
+def frames_of(data: bytes) -> list[bytes]:
+    with PILImage.open(io.BytesIO(data)) as im:
+        frames = []
+        for index in range(im.n_frames):
+            im.seek(index)
+            frames.append(im.convert("RGB").tobytes())
+        return frames
 
 
 def stored_files(media_root: Path) -> list[str]:
@@ -142,6 +163,8 @@ def test_a_jpeg_thumbnail_is_decoded_at_reduced_scale(generation: Generation) ->
         pytest.param(encode(picture(), "PNG")[:-20000], id="truncated-png"),
         pytest.param(encode(picture(), "JPEG")[:-5000], id="truncated-jpeg"),
         pytest.param(encode(picture(), "WEBP")[:-5000], id="truncated-webp"),
+        pytest.param(gif_bytes()[:-40], id="truncated-gif"),
+        pytest.param(gif_bytes().replace(b",", b"!", 1)[:-1], id="gif-without-its-frames"),
         pytest.param(b"", id="empty"),
     ],
 )
@@ -157,25 +180,106 @@ def test_it_refuses_a_damaged_image_and_writes_nothing(
     assert stored_files(media_root) == []
 
 
-@pytest.mark.parametrize("fmt", ["GIF", "BMP", "TIFF"])
-def test_it_refuses_formats_other_than_png_jpeg_and_webp(fmt: str, generation: Generation) -> None:
-    with pytest.raises(InvalidImage, match="not a PNG, JPEG or WebP"):
+@pytest.mark.parametrize("fmt", ["BMP", "TIFF"])
+def test_it_refuses_formats_other_than_png_jpeg_webp_gif_and_svg(
+    fmt: str, generation: Generation
+) -> None:
+    with pytest.raises(InvalidImage, match="not a PNG, JPEG, WebP, GIF or SVG"):
         ingest_image(generation, 0, encode(picture(size=(64, 64)), fmt))
 
 
-def test_it_refuses_an_animated_image(generation: Generation) -> None:
+@pytest.mark.parametrize("fmt", ["PNG", "WEBP"])
+def test_it_refuses_an_animation_in_any_format_but_gif(fmt: str, generation: Generation) -> None:
     frames = [picture(size=(64, 64)), picture(size=(64, 64)).rotate(90)]
-    data = encode(frames[0], "PNG", save_all=True, append_images=frames[1:])
+    data = encode(frames[0], fmt, save_all=True, append_images=frames[1:])
 
-    with pytest.raises(InvalidImage, match="Animated"):
+    with pytest.raises(InvalidImage, match="Only GIF images may be animated"):
         ingest_image(generation, 0, data)
+
+
+def test_an_animated_gif_is_kept_whole_with_every_frame_and_a_still_webp_thumbnail(
+    generation: Generation,
+) -> None:
+    data = gif_bytes(("red", "green", "blue", "white"))
+
+    image = ingest_image(generation, 0, data, revised_prompt=REVISED)
+
+    assert (image.format, image.width, image.height) == ("gif", 64, 48)
+    assert image.file.name.endswith(".gif")
+    with image.file.open("rb") as file:
+        stored = file.read()
+    # Byte for byte the original once the comment carrying our metadata is taken out again.
+    assert strip_metadata(stored, "gif") == data
+    assert frames_of(stored) == frames_of(data)
+    with PILImage.open(io.BytesIO(stored)) as kept:
+        assert kept.n_frames == 4
+        assert (kept.info["loop"], kept.info["duration"]) == (0, 120)
+    with image.thumbnail.open("rb") as file, PILImage.open(file) as thumbnail:
+        assert thumbnail.format == "WEBP"
+        assert getattr(thumbnail, "n_frames", 1) == 1
+        assert thumbnail.size == (image.thumbnail_width, image.thumbnail_height) == (64, 48)
+        red, green, blue = thumbnail.convert("RGB").getpixel((32, 24))
+        assert red > 240 and green < 16 and blue < 16  # the first frame, red
+    document = read_metadata(stored)
+    assert (document["prompt"], document["revised_prompt"]) == (PROMPT, REVISED)
+
+
+def test_a_still_gif87a_is_kept_as_it_came_without_embedded_metadata(
+    generation: Generation,
+) -> None:
+    data = encode(picture(size=(80, 60)), "GIF")
+    assert data.startswith(b"GIF87a")  # what Pillow writes for a still without extensions
+
+    image = ingest_image(generation, 0, data)
+
+    with image.file.open("rb") as file:
+        assert file.read() == data
+    assert (image.format, image.width, image.height) == ("gif", 80, 60)
+
+
+def test_a_gif_with_too_many_frames_is_refused_before_a_pixel_is_decoded(
+    generation: Generation, media_root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def must_not_decode(self: ImageFile.ImageFile) -> None:
+        raise AssertionError("decoded frames of a GIF that has too many")
+
+    data = gif_claiming([(0, 0, 8, 8)] * 65)
+    monkeypatch.setattr(ImageFile.ImageFile, "load", must_not_decode)
+
+    with pytest.raises(InvalidImage, match="too many frames"):
+        ingest_image(generation, 0, data)
+
+    assert not Image.objects.exists()
+    assert stored_files(media_root) == []
+
+
+@pytest.mark.parametrize(
+    "frames",
+    [
+        pytest.param([(0, 0, 60_000, 60_000)], id="one-huge-frame"),
+        pytest.param([(0, 0, 8, 8), (0, 0, 5_000, 5_000)], id="a-later-frame-past-the-screen"),
+        pytest.param([(0, 0, 8, 8), (60_000, 60_000, 8, 8)], id="a-small-frame-placed-far-out"),
+    ],
+)
+def test_a_gif_bomb_is_refused_from_its_blocks_without_decoding(
+    frames: list[tuple[int, int, int, int]],
+    generation: Generation,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def must_not_decode(self: ImageFile.ImageFile) -> None:
+        raise AssertionError("decoded a GIF bomb")
+
+    monkeypatch.setattr(ImageFile.ImageFile, "load", must_not_decode)
+
+    with pytest.raises(InvalidImage, match="too large"):
+        ingest_image(generation, 0, gif_claiming(frames))
 
 
 @pytest.mark.parametrize(
     "size",
     [
         pytest.param((10_000, 10_000), id="pillow-would-only-warn"),
-        pytest.param((4_000, 4_000), id="over-our-limit"),
+        pytest.param((4_500, 4_500), id="over-our-limit"),
         pytest.param((50_000, 50_000), id="pillow-refuses-too"),
     ],
 )

@@ -11,7 +11,10 @@ from django.utils.translation import gettext_noop
 from imagegen.job_messages import (
     DOWNLOAD_FAILED,
     DOWNLOAD_HOST_STATUS,
+    MODEL_GONE,
+    MODEL_GONE_USE,
     REJECTED_WITH_REASON,
+    TEMPLATES,
     shown_message,
 )
 from imagegen.models import Generation
@@ -53,6 +56,25 @@ def test_details_that_are_known_messages_are_translated_too() -> None:
         assert shown_message(DOWNLOAD_FAILED % {"reason": reason}) == (
             "تعذّر تنزيل الصورة: استغرق الأمر وقتًا طويلًا."
         )
+
+
+@pytest.mark.parametrize("language", ["en", "ar", "ja"])
+def test_a_gone_models_message_keeps_both_names_in_every_language(language: str) -> None:
+    stored = MODEL_GONE_USE % {"model": "GPT Image 1.5", "replacement": "GPT Image 2.6 Sunburst"}
+    assert stored == (
+        "GPT Image 1.5 is no longer available from the image service; "
+        "use GPT Image 2.6 Sunburst instead."
+    )
+    with translation.override(language):
+        shown = shown_message(stored)
+        alone = shown_message(MODEL_GONE % {"model": "DALL·E 3"})
+    assert "GPT Image 1.5" in shown
+    assert "GPT Image 2.6 Sunburst" in shown
+    assert "DALL·E 3" in alone
+
+
+def test_both_gone_model_messages_are_known_templates() -> None:
+    assert {MODEL_GONE, MODEL_GONE_USE} <= set(TEMPLATES)
 
 
 def test_an_unknown_or_empty_message_is_shown_as_it_is() -> None:

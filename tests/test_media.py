@@ -1,4 +1,5 @@
-"""How files leave the server: headers, caching, 304s, X-Accel-Redirect and object storage."""
+"""How files leave the server: headers, caching, 304s, X-Accel-Redirect, object storage, and
+the headers that keep an SVG inert."""
 
 from pathlib import Path
 
@@ -6,12 +7,14 @@ import pytest
 from django.contrib.auth.models import User
 from django.core.files import File
 from django.core.files.storage import FileSystemStorage
+from django.http.response import HttpResponseBase
 from django.test import Client, RequestFactory
 from django.urls import reverse
 
 from gallery.embedding import read_metadata
-from gallery.media import file_response
+from gallery.media import MEDIA_CSP, file_response
 from gallery.models import Image, ShareLink
+from tests.conftest import gif_bytes, svg_bytes
 
 PROMPT = "a lantern in fog"
 
@@ -208,3 +211,136 @@ def test_a_file_ingest_kept_without_metadata_is_served_as_stored(
 
     with image.file.open("rb") as file:
         assert response.content == file.read()
+
+
+# GIF and SVG originals
+
+
+@pytest.fixture
+def drawing(alice: User, make_image) -> Image:
+    return make_image(alice, prompt=PROMPT, data=svg_bytes())
+
+
+def assert_inert_svg(response: HttpResponseBase, drawing: Image) -> None:
+    """What every answer carrying an SVG original must say, whichever path it took."""
+    assert response.status_code == 200
+    assert response["Content-Type"] == "image/svg+xml"
+    assert response["Content-Security-Policy"] == MEDIA_CSP
+    assert "sandbox" in response["Content-Security-Policy"].split(";")
+    assert "default-src 'none'" in response["Content-Security-Policy"]
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert response["Content-Disposition"].startswith("attachment;")
+    assert "X-Accel-Redirect" not in response
+    with drawing.file.open("rb") as file:
+        assert response.getvalue() == file.read()
+    response.close()
+
+
+def test_an_svg_original_is_sent_as_an_inert_attachment(
+    alice_client: Client, drawing: Image
+) -> None:
+    response = alice_client.get(reverse("image_original", args=[drawing.uuid]))
+
+    assert_inert_svg(response, drawing)
+    assert response["Content-Disposition"].endswith('.svg"')
+
+
+def test_an_svg_original_never_goes_through_nginx(
+    alice_client: Client, drawing: Image, settings
+) -> None:
+    settings.MEDIA_ACCEL_REDIRECT_PREFIX = "/protected-media/"
+
+    response = alice_client.get(reverse("image_original", args=[drawing.uuid]))
+
+    assert_inert_svg(response, drawing)
+
+
+def test_an_svg_original_is_never_a_redirect_to_object_storage(drawing: Image, settings) -> None:
+    """An object store cannot send a CSP header: the drawing comes through us instead."""
+    drawing.file.storage = SignedUrlStorage(location=settings.MEDIA_ROOT)
+
+    response = file_response(RequestFactory().get("/"), drawing, "original")
+
+    assert_inert_svg(response, drawing)
+
+
+def test_a_shared_svg_original_is_sent_inert_too(
+    client: Client, alice: User, drawing: Image
+) -> None:
+    for hide_prompt in (False, True):
+        link = ShareLink.objects.create(owner=alice, image=drawing, hide_prompt=hide_prompt)
+        url = reverse("shared_original", args=[link.token, drawing.uuid])
+
+        assert_inert_svg(client.get(url), drawing)
+        assert_inert_svg(client.get(url, {"download": "1"}), drawing)
+
+
+def test_a_304_for_an_svg_keeps_the_sandbox(alice_client: Client, drawing: Image) -> None:
+    url = reverse("image_original", args=[drawing.uuid])
+
+    response = alice_client.get(url, headers={"If-None-Match": f'"{drawing.sha256}"'})
+
+    assert response.status_code == 304
+    assert response["Content-Security-Policy"] == MEDIA_CSP
+    assert response["X-Content-Type-Options"] == "nosniff"
+
+
+def test_the_svg_thumbnail_is_a_webp_picture(alice_client: Client, drawing: Image) -> None:
+    response = alice_client.get(reverse("image_thumbnail", args=[drawing.uuid]))
+
+    assert response["Content-Type"] == "image/webp"
+    assert response.getvalue()[8:12] == b"WEBP"
+    response.close()
+
+
+def test_a_page_shows_an_svg_only_through_img_never_inline(
+    alice_client: Client, client: Client, alice: User, drawing: Image
+) -> None:
+    link = ShareLink.objects.create(owner=alice, image=drawing)
+    pages = [
+        alice_client.get(drawing.get_absolute_url()),
+        alice_client.get(reverse("image_list")),
+        client.get(reverse("shared_page", args=[link.token])),
+    ]
+
+    for page in pages:
+        html = page.content.decode()
+        assert "studio-test-rect" not in html  # the drawing's own markup
+        assert "<img" in html
+
+
+def test_every_file_is_sent_with_the_media_policy(alice_client: Client, image: Image) -> None:
+    for name in ("image_original", "image_thumbnail"):
+        response = alice_client.get(reverse(name, args=[image.uuid]))
+        response.close()
+
+        assert response["Content-Security-Policy"] == MEDIA_CSP
+
+
+def test_an_animated_gif_original_is_sent_as_a_gif(
+    alice_client: Client, alice: User, make_image
+) -> None:
+    gif = make_image(alice, prompt=PROMPT, data=gif_bytes())
+
+    response = alice_client.get(reverse("image_original", args=[gif.uuid]))
+
+    assert response["Content-Type"] == "image/gif"
+    assert response["Content-Disposition"].startswith("inline;")
+    assert response["Content-Disposition"].endswith('.gif"')
+    with gif.file.open("rb") as file:
+        assert response.getvalue() == file.read()
+    response.close()
+
+
+def test_a_gif_shared_without_its_prompt_loses_only_our_comment(
+    client: Client, alice: User, make_image
+) -> None:
+    data = gif_bytes()
+    gif = make_image(alice, prompt=PROMPT, data=data)
+    link = ShareLink.objects.create(owner=alice, image=gif, hide_prompt=True)
+
+    response = client.get(reverse("shared_original", args=[link.token, gif.uuid]))
+
+    assert response.content == data
+    assert PROMPT.encode() not in response.content
+    assert read_metadata(response.content) == {}

@@ -12,11 +12,46 @@ import httpx
 import pytest
 from PIL import Image, UnidentifiedImageError
 
-from imagegen.offline import OfflineProvider
+from imagegen.catalogue import ModelSpec
+from imagegen.models import ImageModel
+from imagegen.offline import FAULT_NAMES, RETIRED, OfflineProvider, parse_generation
+
+# The provider reads each model's schema from the catalogue's rows (else the shipped data).
+pytestmark = pytest.mark.django_db
 
 API = "https://api.cometapi.com/v1"
 PROMPT = "A lighthouse on a cliff at dawn"
-SMALL = {"model": "dall-e-2", "prompt": PROMPT, "size": "256x256", "response_format": "b64_json"}
+GPT = {"model": "gpt-image-2", "prompt": PROMPT}
+FLARE = {"model": "gpt-image-2.6-flare", "prompt": PROMPT}
+SEEDREAM = {"model": "doubao-seedream-5-0-260128", "prompt": PROMPT}
+QWEN = {"model": "qwen-image", "prompt": PROMPT}
+# Small and quick: a base64 result at gpt-image-2's fewest pixels, and a URL result at Seedream's.
+SMALL = GPT | {"size": "1024x640"}
+SMALL_URL = SEEDREAM | {"size": "1280x720", "response_format": "url"}
+REFERENCE = "https://example.org/reference.png"
+
+# A model an administrator adds that rewrites prompts, as DALL·E 3 did (no current model does).
+REVISING_MODEL: dict[str, Any] = {
+    "name": "house-painter-1",
+    "label": "House Painter",
+    "family": "other",
+    "prompt_max_length": 4000,
+    "max_images": 1,
+    "result_kind": "url",
+    "returns_revised_prompt": True,
+    "schema": {
+        "parameters": [
+            {"name": "size", "kind": "size", "label": "Size", "choices": ["1024x1024", "1792x1024"],
+             "default": "1024x1024", "send_default": True},
+            {"name": "style", "kind": "choice", "label": "Style", "choices": ["vivid", "natural"],
+             "default": "vivid", "send_default": True},
+            {"name": "response_format", "kind": "choice", "label": "Response format",
+             "choices": ["url", "b64_json"], "default": "url", "send_default": True},
+        ],
+        "rules": [],
+    },
+}  # fmt: skip
+REVISING = {"model": REVISING_MODEL["name"], "prompt": PROMPT}
 
 
 class Clock:
@@ -37,6 +72,14 @@ def client_for(provider: OfflineProvider, base_url: str = API) -> httpx.Client:
 def client() -> Iterator[httpx.Client]:
     with client_for(OfflineProvider(latency=0)) as client:
         yield client
+
+
+@pytest.fixture
+def revising_model() -> ImageModel:
+    model = ImageModel(**REVISING_MODEL)
+    model.full_clean()
+    model.save()
+    return model
 
 
 def generate(client: httpx.Client, **body: Any) -> httpx.Response:
@@ -69,8 +112,10 @@ def read_events(response: httpx.Response) -> list[tuple[str, dict[str, Any]]]:
 # Success shapes
 
 
-def test_dall_e_3_returns_a_url_and_a_revised_prompt_by_default(client: httpx.Client) -> None:
-    response = generate(client, model="dall-e-3", prompt=PROMPT)
+def test_a_model_that_revises_prompts_returns_a_url_and_a_revised_prompt_by_default(
+    client: httpx.Client, revising_model: ImageModel
+) -> None:
+    response = generate(client, **REVISING)
 
     assert response.status_code == 200
     body = response.json()
@@ -80,15 +125,83 @@ def test_dall_e_3_returns_a_url_and_a_revised_prompt_by_default(client: httpx.Cl
     assert PROMPT in item["revised_prompt"]
 
 
-def test_dall_e_3_returns_base64_when_asked(client: httpx.Client) -> None:
-    body = generate(client, model="dall-e-3", prompt=PROMPT, response_format="b64_json").json()
+def test_a_model_that_revises_prompts_returns_base64_when_asked(
+    client: httpx.Client, revising_model: ImageModel
+) -> None:
+    body = generate(client, **REVISING, response_format="b64_json").json()
 
     [item] = body["data"]
     assert set(item) == {"b64_json", "revised_prompt"}
     assert decode(item["b64_json"]).size == (1024, 1024)
 
 
-def test_dall_e_2_returns_several_different_images_without_a_revised_prompt(
+def test_the_revised_prompt_follows_the_chosen_style(
+    client: httpx.Client, revising_model: ImageModel
+) -> None:
+    body = generate(client, **REVISING, style="natural", response_format="b64_json").json()
+
+    assert "natural" in body["data"][0]["revised_prompt"]
+
+
+def test_parse_generation_reads_a_model_from_the_finder_it_is_given() -> None:
+    spec = ModelSpec.from_schema(
+        REVISING_MODEL["schema"],
+        name="sketch-1",
+        label="Sketch",
+        family="other",
+        prompt_max_length=100,
+        max_images=1,
+        result_kind="url",
+        returns_revised_prompt=True,
+    )
+
+    generation = parse_generation({"model": "sketch-1", "prompt": PROMPT}, {"sketch-1": spec}.get)
+
+    assert generation.spec is spec
+    assert (generation.width, generation.height, generation.response_format) == (1024, 1024, "url")
+    assert PROMPT in generation.revised_prompt()
+    assert "vivid" in generation.revised_prompt()
+
+
+@pytest.mark.parametrize("model", ["doubao-seedream-5-0-260128", "doubao-seedream-4-5-251128"])
+def test_seedream_returns_a_url_by_default_without_a_revised_prompt(
+    client: httpx.Client, model: str
+) -> None:
+    body = generate(client, model=model, prompt=PROMPT, size="1280x720").json()
+
+    [item] = body["data"]
+    assert item["url"].startswith(f"{API}/offline-files/")
+    assert "b64_json" not in item
+    assert "revised_prompt" not in item
+    assert Image.open(io.BytesIO(client.get(item["url"]).content)).size == (1280, 720)
+
+
+def test_seedream_returns_base64_when_asked(client: httpx.Client) -> None:
+    body = generate(client, **SMALL_URL | {"response_format": "b64_json"}).json()
+
+    [item] = body["data"]
+    assert set(item) == {"b64_json"}
+    assert decode(item["b64_json"]).size == (1280, 720)
+
+
+def test_seedream_draws_its_named_2k_size_at_2048_pixels_square(client: httpx.Client) -> None:
+    body = generate(client, **SEEDREAM, size="2K", response_format="b64_json").json()
+
+    assert decode(body["data"][0]["b64_json"]).size == (2048, 2048)
+
+
+def test_seedream_takes_reference_images_and_several_outputs_up_to_fifteen_in_all(
+    client: httpx.Client,
+) -> None:
+    body = SMALL_URL | {"response_format": "b64_json", "image": [REFERENCE] * 12, "n": 3}
+
+    response = generate(client, **body)
+
+    assert response.status_code == 200
+    assert len(response.json()["data"]) == 3
+
+
+def test_gpt_image_2_returns_several_different_images_without_a_revised_prompt(
     client: httpx.Client,
 ) -> None:
     body = generate(client, **SMALL, n=3).json()
@@ -96,13 +209,13 @@ def test_dall_e_2_returns_several_different_images_without_a_revised_prompt(
     images = [item["b64_json"] for item in body["data"]]
     assert len(set(images)) == 3
     assert all(set(item) == {"b64_json"} for item in body["data"])
-    assert all(decode(image).size == (256, 256) for image in images)
+    assert all(decode(image).size == (1024, 640) for image in images)
 
 
 def test_gpt_image_returns_base64_with_auto_settings_resolved_and_usage(
     client: httpx.Client,
 ) -> None:
-    body = generate(client, model="gpt-image-1", prompt=PROMPT).json()
+    body = generate(client, **GPT).json()
 
     assert decode(body["data"][0]["b64_json"]).format == "PNG"
     assert body["background"] == "opaque"
@@ -123,7 +236,7 @@ def test_gpt_image_draws_each_output_format_at_the_requested_size(
     client: httpx.Client, fmt: str, pillow_format: str
 ) -> None:
     body = generate(
-        client, model="gpt-image-1.5", prompt=PROMPT, size="1536x1024", output_format=fmt
+        client, model="gpt-image-2.5-sunburst", prompt=PROMPT, size="1536x1024", output_format=fmt
     ).json()
 
     image = decode(body["data"][0]["b64_json"])
@@ -132,7 +245,7 @@ def test_gpt_image_draws_each_output_format_at_the_requested_size(
 
 
 def test_gpt_image_2_accepts_a_custom_size(client: httpx.Client) -> None:
-    body = generate(client, model="gpt-image-2", prompt=PROMPT, size="1024x688").json()
+    body = generate(client, **GPT, size="1024x688").json()
 
     assert decode(body["data"][0]["b64_json"]).size == (1024, 688)
     assert body["size"] == "1024x688"
@@ -140,9 +253,7 @@ def test_gpt_image_2_accepts_a_custom_size(client: httpx.Client) -> None:
 
 @pytest.mark.parametrize("fmt", ["png", "webp"])
 def test_a_transparent_background_has_transparent_pixels(client: httpx.Client, fmt: str) -> None:
-    body = generate(
-        client, model="gpt-image-1", prompt=PROMPT, background="transparent", output_format=fmt
-    ).json()
+    body = generate(client, **GPT, background="transparent", output_format=fmt).json()
 
     image = decode(body["data"][0]["b64_json"])
     assert image.mode == "RGBA"
@@ -152,13 +263,7 @@ def test_a_transparent_background_has_transparent_pixels(client: httpx.Client, f
 
 def test_output_compression_sets_the_jpeg_quality(client: httpx.Client) -> None:
     def jpeg(compression: int) -> bytes:
-        body = generate(
-            client,
-            model="gpt-image-1",
-            prompt=PROMPT,
-            output_format="jpeg",
-            output_compression=compression,
-        ).json()
+        body = generate(client, **GPT, output_format="jpeg", output_compression=compression).json()
         return base64.b64decode(body["data"][0]["b64_json"])
 
     assert len(jpeg(10)) < len(jpeg(90))
@@ -171,24 +276,29 @@ def test_output_compression_sets_the_jpeg_quality(client: httpx.Client) -> None:
 def test_output_tokens_follow_quality_and_area(
     client: httpx.Client, quality: str, size: str, tokens: int
 ) -> None:
-    body = generate(client, model="gpt-image-1-mini", prompt=PROMPT, quality=quality, size=size)
+    body = generate(client, model="gpt-image-2.5-flare", prompt=PROMPT, quality=quality, size=size)
 
     assert body.json()["usage"]["output_tokens"] == tokens
 
 
 def test_qwen_image_returns_a_url_to_a_png_of_its_size(client: httpx.Client) -> None:
-    body = generate(client, model="qwen-image", prompt=PROMPT, size="1664x928").json()
+    body = generate(client, **QWEN, size="1664x928").json()
 
     file = client.get(body["data"][0]["url"])
     assert file.headers["content-type"] == "image/png"
     assert Image.open(io.BytesIO(file.content)).size == (1664, 928)
 
 
-def test_an_unknown_gpt_image_model_follows_gpt_image_2_rules(client: httpx.Client) -> None:
-    response = generate(client, model="gpt-image-2.6-flare", prompt=PROMPT, size="688x1024")
+@pytest.mark.parametrize("model", ["gpt-image-2-2026-04-21", "gpt-image-3"])
+def test_an_unknown_gpt_image_model_follows_gpt_image_2_rules(
+    client: httpx.Client, model: str
+) -> None:
+    accepted = generate(client, model=model, prompt=PROMPT, size="688x1024")
+    refused = generate(client, model=model, prompt=PROMPT, output_format="gif")
 
-    assert response.status_code == 200
-    assert decode(response.json()["data"][0]["b64_json"]).size == (688, 1024)
+    assert accepted.status_code == 200
+    assert decode(accepted.json()["data"][0]["b64_json"]).size == (688, 1024)
+    assert (refused.status_code, error_of(refused)["param"]) == (400, "output_format")
 
 
 def test_the_same_prompt_gives_the_same_bytes_and_another_prompt_does_not(
@@ -206,7 +316,8 @@ def test_the_same_prompt_gives_the_same_bytes_and_another_prompt_does_not(
     ("method", "path", "body"),
     [
         ("POST", "/images/generations", SMALL),
-        ("POST", "/images/generations", {"model": "dall-e-2"}),
+        ("POST", "/images/generations", {"model": "gpt-image-2"}),
+        ("POST", "/images/generations", {"model": "dall-e-3", "prompt": PROMPT}),
         ("GET", "/models", None),
         ("GET", "/offline-files/forged.png", None),
     ],
@@ -228,49 +339,74 @@ def test_request_ids_differ_between_requests(client: httpx.Client) -> None:
 
 # Refused requests
 
-GPT = {"model": "gpt-image-1", "prompt": PROMPT}
-
 
 @pytest.mark.parametrize(
     ("body", "param", "code", "message"),
     [
-        ({"model": "dall-e-3"}, "prompt", "missing_required_parameter", "Missing required"),
-        ({"model": "dall-e-3", "prompt": " "}, "prompt", "empty_string", "empty string"),
-        ({"model": "dall-e-3", "prompt": "x" * 4001}, "prompt", "string_above_max_length", "4000"),
-        ({"model": "qwen-image", "prompt": PROMPT, "n": 2}, "n", None, "does not support n > 1"),
-        ({"model": "dall-e-3", "prompt": PROMPT, "n": 2}, "n", None, "n=1"),
+        ({"model": "gpt-image-2"}, "prompt", "missing_required_parameter", "Missing required"),
+        (GPT | {"prompt": " "}, "prompt", "empty_string", "empty string"),
+        (QWEN | {"prompt": "x" * 801}, "prompt", "string_above_max_length", "800"),
+        (SEEDREAM | {"prompt": "x" * 1001}, "prompt", "string_above_max_length", "1000"),
+        (QWEN | {"n": 2}, "n", None, "does not support n > 1"),
         (GPT | {"n": 11}, "n", "integer_above_max_value", "<= 10"),
+        (SEEDREAM | {"n": 16}, "n", "integer_above_max_value", "<= 15"),
         (GPT | {"n": 0}, "n", "integer_below_min_value", ">= 1"),
         (GPT | {"n": "2"}, "n", "invalid_type", "expected an integer"),
         (GPT | {"n": True}, "n", "invalid_type", "expected an integer"),
-        ({"model": "dall-e-3", "prompt": PROMPT, "size": "512x512"}, "size", "invalid_value", ""),
-        (GPT | {"size": "2048x2048"}, "size", "invalid_value", "'1024x1536'"),
-        (GPT | {"model": "gpt-image-2", "size": "1000x1000"}, "size", None, "multiples of 16"),
-        (GPT | {"model": "gpt-image-2", "size": "4096x1024"}, "size", None, "exceed 3840"),
+        (QWEN | {"size": "1024x1024"}, "size", "invalid_value", "1328x1328"),
+        (GPT | {"size": "banana"}, "size", "invalid_value", "1024x1536"),
+        (GPT | {"size": "1000x1000"}, "size", None, "multiples of 16"),
+        (GPT | {"size": "4096x1024"}, "size", None, "exceed 3840"),
+        (GPT | {"size": "2K"}, "size", "invalid_value", ""),
+        (SEEDREAM | {"size": "8192x8192"}, "size", None, "exceed 4096"),
+        (SEEDREAM | {"size": "1000x700"}, "size", None, "921,600"),
         (GPT | {"response_format": "url"}, "response_format", "unknown_parameter", ""),
         (GPT | {"style": "vivid"}, "style", "unknown_parameter", "Unknown parameter: 'style'."),
-        ({**SMALL, "style": "vivid"}, "style", "unknown_parameter", ""),
-        (GPT | {"output_compression": 50}, "output_compression", None, "jpeg and webp"),
+        (SEEDREAM | {"style": "vivid"}, "style", "unknown_parameter", ""),
+        (GPT | {"output_compression": 50}, "output_compression", "invalid_value", "JPEG or WebP"),
         (GPT | {"output_format": "png", "output_compression": 50}, "output_compression", None, ""),
         (
             GPT | {"output_format": "jpeg", "output_compression": 101},
             "output_compression",
-            None,
-            "",
+            "integer_above_max_value",
+            "<= 100",
         ),
-        (GPT | {"output_format": "jpeg", "background": "transparent"}, "background", None, "png"),
-        ({**SMALL, "stream": True}, "stream", "unknown_parameter", ""),
-        ({"model": "qwen-image", "prompt": PROMPT, "quality": "hd"}, "quality", None, ""),
+        (GPT | {"output_format": "jpeg", "background": "transparent"}, "background", None, "PNG"),
+        (SEEDREAM | {"stream": True}, "stream", "unknown_parameter", ""),
+        (QWEN | {"quality": "hd"}, "quality", "unknown_parameter", ""),
         (GPT | {"stream": True, "partial_images": 4}, "partial_images", None, "<= 3"),
         (GPT | {"stream": "yes"}, "stream", "invalid_type", "boolean"),
-        (GPT | {"stream": True, "n": 2}, "n", None, "n=1"),
+        # The schema's rule "stream needs n=1" blames the parameter that sets it off.
+        (GPT | {"stream": True, "n": 2}, "stream", "invalid_value", "Number of images is 1"),
         (GPT | {"quality": "ultra"}, "quality", "invalid_value", "'ultra'"),
-        ({"model": "dall-e-3", "prompt": PROMPT, "style": "pastel"}, "style", "invalid_value", ""),
+        (GPT | {"quality": "xhigh"}, "quality", "invalid_value", "'xhigh'"),
+        (FLARE | {"complexity": "extreme"}, "complexity", "invalid_value", "'extreme'"),
         (GPT | {"moderation": "none"}, "moderation", "invalid_value", ""),
         (GPT | {"output_format": "gif"}, "output_format", "invalid_value", ""),
         (GPT | {"background": "clear"}, "background", "invalid_value", ""),
         (GPT | {"seed": 7}, "seed", "unknown_parameter", "Unknown parameter: 'seed'."),
+        (GPT | {"complexity": "low"}, "complexity", "unknown_parameter", ""),
         ({"prompt": PROMPT}, "model", "missing_required_parameter", "'model'"),
+        (FLARE | {"output_format": "gif", "stream": True}, "output_format", None, "Stream"),
+        (FLARE | {"output_format": "svg", "n": 2}, "output_format", None, "Number of images is 1"),
+        (FLARE | {"frame_count": 3}, "frame_count", "invalid_value", "GIF"),
+        (FLARE | {"output_format": "gif", "frame_count": 17}, "frame_count", None, "<= 16"),
+        (FLARE | {"output_format": "gif", "frame_count": 1}, "frame_count", None, ">= 2"),
+        (
+            FLARE | {"output_format": "gif", "frame_duration_ms": 10},
+            "frame_duration_ms",
+            "integer_below_min_value",
+            ">= 20",
+        ),
+        (SEEDREAM | {"watermark": "yes"}, "watermark", "invalid_type", "boolean"),
+        (SEEDREAM | {"guidance_scale": 11}, "guidance_scale", None, "<= 10"),
+        (SEEDREAM | {"guidance_scale": "5"}, "guidance_scale", "invalid_type", ""),
+        (SEEDREAM | {"seed": -1}, "seed", "integer_below_min_value", ">= 0"),
+        (SEEDREAM | {"seed": 1.5}, "seed", "invalid_type", "expected an integer"),
+        (SEEDREAM | {"image": REFERENCE}, "image", "invalid_type", "array"),
+        (SEEDREAM | {"image": [REFERENCE] * 15}, "image", None, "14"),
+        (SEEDREAM | {"image": [REFERENCE] * 10, "n": 6}, "n", "invalid_value", "15"),
+        (SEEDREAM | {"response_format": "png"}, "response_format", "invalid_value", "'b64_json'"),
     ],
 )
 def test_it_refuses_what_the_real_endpoint_refuses(
@@ -279,18 +415,49 @@ def test_it_refuses_what_the_real_endpoint_refuses(
     response = generate(client, **body)
 
     assert response.status_code == 400
+    assert list(response.json()) == ["error"]
     error = error_of(response)
+    assert set(error) == {"message", "type", "param", "code"}
     assert error["type"] == "invalid_request_error"
     assert error["param"] == param
     if code:
         assert error["code"] == code
+    assert isinstance(error["code"], str)
     assert message in error["message"]
 
 
 def test_it_refuses_n_above_one_for_qwen_image_with_comets_message(client: httpx.Client) -> None:
-    response = generate(client, model="qwen-image", prompt=PROMPT, n=2)
+    response = generate(client, **QWEN, n=2)
 
     assert error_of(response)["message"] == "qwen-image does not support n > 1"
+
+
+def test_it_asks_for_n_equal_to_one_from_another_model_that_makes_one_image(
+    client: httpx.Client, revising_model: ImageModel
+) -> None:
+    response = generate(client, **REVISING, n=2)
+
+    assert response.status_code == 400
+    assert error_of(response) == {
+        "message": "You must provide n=1 for this model.",
+        "type": "invalid_request_error",
+        "param": "n",
+        "code": "invalid_value",
+    }
+
+
+def test_it_refuses_a_value_outside_the_choices_of_a_model_an_administrator_added(
+    client: httpx.Client, revising_model: ImageModel
+) -> None:
+    response = generate(client, **REVISING, style="pastel")
+
+    assert response.status_code == 400
+    assert error_of(response) == {
+        "message": "Invalid value: 'pastel'. Supported values are: 'vivid', 'natural'.",
+        "type": "invalid_request_error",
+        "param": "style",
+        "code": "invalid_value",
+    }
 
 
 def test_it_answers_an_unknown_model_with_404_model_not_found(client: httpx.Client) -> None:
@@ -300,12 +467,48 @@ def test_it_answers_an_unknown_model_with_404_model_not_found(client: httpx.Clie
     assert error_of(response)["code"] == "model_not_found"
 
 
+@pytest.mark.parametrize("model", sorted(RETIRED))
+def test_it_answers_a_retired_model_with_openais_404_model_not_found(
+    client: httpx.Client, model: str
+) -> None:
+    # The catalogue keeps the row (past jobs name it); the upstream no longer serves it.
+    assert ImageModel.objects.filter(name=model).exists()
+
+    response = generate(client, model=model, prompt=PROMPT)
+
+    assert response.status_code == 404
+    assert response.headers["content-type"] == "application/json"
+    assert response.headers["x-request-id"].startswith("req_")
+    assert response.json() == {
+        "error": {
+            "message": f"The model `{model}` does not exist or you do not have access to it.",
+            "type": "invalid_request_error",
+            "param": None,
+            "code": "model_not_found",
+        }
+    }
+
+
+def test_the_retired_models_are_the_five_openai_shut_down() -> None:
+    names = ["dall-e-2", "dall-e-3", "gpt-image-1", "gpt-image-1-mini", "gpt-image-1.5"]
+
+    assert sorted(RETIRED) == names
+
+
+def test_a_retired_model_is_not_found_before_its_old_parameters_are_checked(
+    client: httpx.Client,
+) -> None:
+    response = generate(client, model="dall-e-3", prompt=PROMPT, style="vivid", n=5)
+
+    assert (response.status_code, error_of(response)["code"]) == (404, "model_not_found")
+
+
 @pytest.mark.parametrize(
     ("content", "content_type", "message"),
     [
         (b"{not json", "application/json", "could not parse the JSON body"),
         (b"[1, 2]", "application/json", "must be a JSON object"),
-        (b"model=dall-e-2", "application/x-www-form-urlencoded", "Unsupported content type"),
+        (b"model=gpt-image-2", "application/x-www-form-urlencoded", "Unsupported content type"),
     ],
 )
 def test_it_refuses_a_body_that_is_not_a_json_object(
@@ -319,7 +522,9 @@ def test_it_refuses_a_body_that_is_not_a_json_object(
     assert message in error_of(response)["message"]
 
 
-@pytest.mark.parametrize(("method", "path"), [("GET", "/models"), ("POST", "/images/generate")])
+@pytest.mark.parametrize(
+    ("method", "path"), [("GET", "/images/generations"), ("POST", "/images/generate")]
+)
 def test_a_wrong_path_gets_an_html_page_like_cometapi_sends(
     client: httpx.Client, method: str, path: str
 ) -> None:
@@ -329,25 +534,60 @@ def test_a_wrong_path_gets_an_html_page_like_cometapi_sends(
     assert response.text.startswith("<!doctype html>")
 
 
+# What the newer models return
+
+
+def test_a_gpt_image_2_6_model_returns_an_animated_gif_of_the_requested_frames(
+    client: httpx.Client,
+) -> None:
+    body = {"model": "gpt-image-2.6-flare", "prompt": PROMPT, "output_format": "gif"}
+    response = generate(client, **body, frame_count=4, frame_duration_ms=100)
+
+    image = decode(response.json()["data"][0]["b64_json"])
+    assert (image.format, image.n_frames, image.info["duration"]) == ("GIF", 4, 100)
+
+
+def test_a_gpt_image_2_6_model_returns_an_svg_document(client: httpx.Client) -> None:
+    body = {"model": "gpt-image-2.6-sunburst", "prompt": PROMPT, "output_format": "svg"}
+    response = generate(client, **body)
+
+    svg = base64.b64decode(response.json()["data"][0]["b64_json"])
+    assert svg.startswith(b'<?xml version="1.0" encoding="UTF-8"?>\n<svg ')
+
+
+def test_a_seedream_url_result_is_redrawn_with_its_seed_and_watermark(
+    client: httpx.Client,
+) -> None:
+    body = {"model": "doubao-seedream-5-0-260128", "prompt": PROMPT, "response_format": "url"}
+
+    def fetched(**options: Any) -> bytes:
+        return client.get(generate(client, **body | options).json()["data"][0]["url"]).content
+
+    seeded = fetched(seed=5, watermark=True)
+    assert seeded == fetched(seed=5, watermark=True)
+    assert seeded != fetched(seed=6, watermark=True)
+    assert seeded != fetched(seed=5, watermark=False)
+
+
 # URL results
 
 
 def test_a_url_result_serves_the_image_on_the_same_transport() -> None:
     with client_for(OfflineProvider(latency=0)) as client:
-        url = generate(client, **SMALL | {"response_format": "url"}).json()["data"][0]["url"]
+        url = generate(client, **SMALL_URL).json()["data"][0]["url"]
         file = client.get(url)
         again = client.get(url)
 
     assert file.status_code == 200
     assert file.headers["content-type"] == "image/png"
     assert file.headers["x-request-id"].startswith("req_")
-    assert Image.open(io.BytesIO(file.content)).size == (256, 256)
+    assert Image.open(io.BytesIO(file.content)).size == (1280, 720)
     assert file.content == again.content
 
 
 def test_a_url_result_keeps_the_host_and_path_prefix_of_the_request() -> None:
     with client_for(OfflineProvider(latency=0), "http://localhost:9000/proxy/v1") as client:
-        url = generate(client, model="qwen-image", prompt=PROMPT).json()["data"][0]["url"]
+        url = generate(client, **QWEN).json()["data"][0]["url"]
 
     assert url.startswith("http://localhost:9000/proxy/v1/offline-files/")
     assert url.endswith(".png")
@@ -356,7 +596,7 @@ def test_a_url_result_keeps_the_host_and_path_prefix_of_the_request() -> None:
 def test_a_url_result_expires_after_its_lifetime_with_a_bucket_style_403() -> None:
     clock = Clock()
     with client_for(OfflineProvider(latency=0, url_lifetime=60, clock=clock)) as client:
-        url = generate(client, **SMALL | {"response_format": "url"}).json()["data"][0]["url"]
+        url = generate(client, **SMALL_URL).json()["data"][0]["url"]
         clock.now += 59
         fresh = client.get(url)
         clock.now += 1
@@ -369,7 +609,7 @@ def test_a_url_result_expires_after_its_lifetime_with_a_bucket_style_403() -> No
 
 
 def test_a_forged_url_gets_a_403(client: httpx.Client) -> None:
-    url = generate(client, **SMALL | {"response_format": "url"}).json()["data"][0]["url"]
+    url = generate(client, **SMALL_URL).json()["data"][0]["url"]
     token, _, signature = url.rpartition(":")
 
     response = client.get(f"{token}:{'A' * len(signature)}")
@@ -379,7 +619,7 @@ def test_a_forged_url_gets_a_403(client: httpx.Client) -> None:
 
 
 def test_a_url_with_the_wrong_extension_gets_a_404(client: httpx.Client) -> None:
-    url = generate(client, **SMALL | {"response_format": "url"}).json()["data"][0]["url"]
+    url = generate(client, **SMALL_URL).json()["data"][0]["url"]
 
     assert client.get(url.removesuffix(".png") + ".jpeg").status_code == 404
 
@@ -419,6 +659,15 @@ def test_a_stream_without_partial_images_sends_only_the_completed_image(
     assert [name for name, _ in events] == ["image_generation.completed"]
 
 
+def test_a_stream_with_zero_partial_images_sends_only_the_completed_image(
+    client: httpx.Client,
+) -> None:
+    with client.stream("POST", "/images/generations", json=STREAM | {"partial_images": 0}) as r:
+        events = read_events(r)
+
+    assert [name for name, _ in events] == ["image_generation.completed"]
+
+
 def test_streamed_partials_reach_the_client_before_the_final_image_is_made() -> None:
     log: list[str] = []
     provider = OfflineProvider(latency=3, sleep=lambda seconds: log.append(f"sleep {seconds}"))
@@ -446,9 +695,7 @@ def test_streamed_partials_reach_the_client_before_the_final_image_is_made() -> 
 def test_a_generation_sleeps_the_latency_once() -> None:
     sleeps: list[float] = []
     with client_for(OfflineProvider(latency=2.5, sleep=sleeps.append)) as client:
-        url = generate(client, **SMALL | {"n": 2, "response_format": "url"}).json()["data"][0][
-            "url"
-        ]
+        url = generate(client, **SMALL_URL | {"n": 2}).json()["data"][0]["url"]
         client.get(url)
 
     assert sleeps == [2.5]
@@ -569,9 +816,9 @@ def test_no_data_answers_200_without_data() -> None:
     assert "data" not in response.json()
 
 
-def test_bad_base64_sends_b64_json_that_does_not_decode() -> None:
+def test_bad_base64_sends_b64_json_that_does_not_decode_even_for_a_url_model() -> None:
     with client_for(OfflineProvider(latency=0, faults=["bad_base64"])) as client:
-        [item] = generate(client, model="dall-e-3", prompt=PROMPT).json()["data"]
+        [item] = generate(client, **QWEN).json()["data"]
 
     with pytest.raises(binascii.Error):
         base64.b64decode(item["b64_json"], validate=True)
@@ -587,7 +834,7 @@ def test_not_an_image_sends_base64_of_bytes_that_are_no_image() -> None:
 
 def test_not_an_image_behind_a_url_serves_bytes_that_are_no_image() -> None:
     with client_for(OfflineProvider(latency=0, faults=["not_an_image"])) as client:
-        url = generate(client, model="qwen-image", prompt=PROMPT).json()["data"][0]["url"]
+        url = generate(client, **QWEN).json()["data"][0]["url"]
         file = client.get(url)
 
     assert file.headers["content-type"] == "image/png"
@@ -597,7 +844,7 @@ def test_not_an_image_behind_a_url_serves_bytes_that_are_no_image() -> None:
 
 def test_expired_url_gives_a_url_that_has_already_expired() -> None:
     with client_for(OfflineProvider(latency=0, faults=["expired_url"])) as client:
-        url = generate(client, model="qwen-image", prompt=PROMPT).json()["data"][0]["url"]
+        url = generate(client, **QWEN).json()["data"][0]["url"]
 
         assert client.get(url).status_code == 403
 
@@ -632,14 +879,62 @@ def test_queued_faults_are_used_one_per_request_in_order() -> None:
 
 def test_a_queued_fault_wins_over_a_refusal_the_request_would_get() -> None:
     with client_for(OfflineProvider(latency=0, faults=["unavailable"])) as client:
-        assert generate(client, model="dall-e-2").status_code == 503
-        assert generate(client, model="dall-e-2").status_code == 400
+        assert generate(client, model="gpt-image-2").status_code == 503
+        assert generate(client, model="gpt-image-2").status_code == 400
+
+
+def test_a_queued_fault_wins_over_the_404_of_a_retired_model() -> None:
+    with client_for(OfflineProvider(latency=0, faults=["rate_limit"])) as client:
+        assert generate(client, model="gpt-image-1", prompt=PROMPT).status_code == 429
+        assert generate(client, model="gpt-image-1", prompt=PROMPT).status_code == 404
 
 
 def test_a_fault_in_the_prompt_triggers_on_every_request(client: httpx.Client) -> None:
     body = SMALL | {"prompt": "A boat [fault:unavailable]"}
 
     assert [generate(client, **body).status_code for _ in range(2)] == [503, 503]
+
+
+# A request of each kind a fault can spoil, on models that are current (none will retire soon).
+B64_RESULT = {"model": "gpt-image-2", "prompt": PROMPT, "output_format": "jpeg"}
+URL_RESULT = QWEN
+STREAMED = B64_RESULT | {"stream": True, "partial_images": 1}
+
+
+def outcome(client: httpx.Client, body: dict[str, Any]) -> tuple[object, ...]:
+    """What a caller can tell about a generation: status, type, events, and whether it decodes."""
+    try:
+        response = client.post("/images/generations", json=body)
+    except httpx.TransportError as error:
+        return (type(error).__name__,)
+    content_type = response.headers["content-type"].split(";")[0]
+    if content_type == "text/event-stream":
+        events = tuple(name for name, _ in read_events(response))
+        return (response.status_code, content_type, events)
+    if content_type != "application/json":
+        return (response.status_code, content_type)
+    results: list[object] = []
+    for item in response.json().get("data", []):
+        if "url" in item:
+            file = client.get(item["url"])
+            results.append((file.status_code, file.content[:4]))
+        else:
+            try:
+                results.append(decode(item["b64_json"]).size)
+            except (ValueError, UnidentifiedImageError):
+                results.append("undecodable")
+    return (response.status_code, content_type, tuple(results))
+
+
+@pytest.mark.parametrize("fault", sorted(FAULT_NAMES))
+def test_every_fault_can_be_triggered_from_a_prompt(client: httpx.Client, fault: str) -> None:
+    body = {"stream_cut": STREAMED, "stream_error": STREAMED, "expired_url": URL_RESULT}.get(
+        fault, B64_RESULT
+    )
+    spoiled = body | {"prompt": f"{PROMPT} [fault:{fault}]"}
+
+    assert outcome(client, body)[0] == 200
+    assert outcome(client, spoiled) != outcome(client, body)
 
 
 def test_an_unknown_fault_in_the_prompt_is_just_text(client: httpx.Client) -> None:

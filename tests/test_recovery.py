@@ -22,6 +22,8 @@ from tests.test_worker import run_queued_tasks
 
 DEAD = "gone-host:4242"
 ALIVE = "live-host:1717"
+MODEL = "gpt-image-2"  # base64 results, several to a request
+PARAMETERS = {"size": "1024x1024", "quality": "low", "output_format": "png"}
 
 
 @pytest.fixture(autouse=True)
@@ -41,9 +43,9 @@ def running(owner, worker_id: str, *, runs: int = 1, started: float = 5, n: int 
     leaves it."""
     generation = Generation.objects.create(
         owner=owner,
-        model_name="dall-e-2",
+        model_name=MODEL,
         prompt="a lighthouse at dusk",
-        parameters={"n": n, "size": "256x256", "response_format": "b64_json"},
+        parameters={"n": n, **PARAMETERS},
         status=Generation.Status.RUNNING,
         worker_id=worker_id,
         runs=runs,
@@ -142,7 +144,7 @@ def test_a_job_within_the_deadline_keeps_running(alice, live_worker) -> None:
 
 def test_a_queued_job_whose_enqueue_was_lost_is_enqueued_again(alice) -> None:
     generation = Generation.objects.create(
-        owner=alice, model_name="dall-e-2", prompt="a kite", parameters={"n": 1}
+        owner=alice, model_name=MODEL, prompt="a kite", parameters={"n": 1, **PARAMETERS}
     )
     Generation.objects.filter(pk=generation.pk).update(
         created_at=timezone.now() - timedelta(minutes=5)
@@ -154,7 +156,7 @@ def test_a_queued_job_whose_enqueue_was_lost_is_enqueued_again(alice) -> None:
 
 def test_a_queued_job_whose_task_crashed_before_claiming_it_is_enqueued_again(alice) -> None:
     generation = Generation.objects.create(
-        owner=alice, model_name="dall-e-2", prompt="a kite", parameters={"n": 1}
+        owner=alice, model_name=MODEL, prompt="a kite", parameters={"n": 1, **PARAMETERS}
     )
     task_row(generation, TaskResultStatus.FAILED)
     Generation.objects.filter(pk=generation.pk).update(
@@ -165,8 +167,8 @@ def test_a_queued_job_whose_task_crashed_before_claiming_it_is_enqueued_again(al
 
 
 def test_a_queued_job_just_submitted_or_waiting_for_a_worker_is_left_alone(alice) -> None:
-    fresh = Generation.objects.create(owner=alice, model_name="dall-e-2", prompt="a kite")
-    waiting = Generation.objects.create(owner=alice, model_name="dall-e-2", prompt="a boat")
+    fresh = Generation.objects.create(owner=alice, model_name=MODEL, prompt="a kite")
+    waiting = Generation.objects.create(owner=alice, model_name=MODEL, prompt="a boat")
     task_row(waiting, TaskResultStatus.READY)
     Generation.objects.filter(pk=waiting.pk).update(
         created_at=timezone.now() - timedelta(minutes=5)
@@ -178,12 +180,12 @@ def test_a_queued_job_just_submitted_or_waiting_for_a_worker_is_left_alone(alice
 
 def test_a_task_left_running_by_a_killed_worker_is_marked_failed(alice, live_worker) -> None:
     orphan = task_row(
-        Generation.objects.create(owner=alice, model_name="dall-e-2", prompt="a"),
+        Generation.objects.create(owner=alice, model_name=MODEL, prompt="a"),
         TaskResultStatus.RUNNING,
         f"{DEAD}/3",
     )
     busy = task_row(
-        Generation.objects.create(owner=alice, model_name="dall-e-2", prompt="b"),
+        Generation.objects.create(owner=alice, model_name=MODEL, prompt="b"),
         TaskResultStatus.RUNNING,
         f"{ALIVE}/0",
     )

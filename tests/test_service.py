@@ -12,7 +12,8 @@ import httpx
 import pytest
 
 from imagegen import service
-from imagegen.catalogue import Profile, shipped_profile
+from imagegen.catalogue import ModelSpec as Profile
+from imagegen.catalogue import shipped_spec as shipped_profile
 from imagegen.service import GenerationResult, UpstreamError, build_request_body, generate
 
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(24)

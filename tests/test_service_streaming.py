@@ -8,7 +8,8 @@ from typing import Any
 import httpx
 import pytest
 
-from imagegen.catalogue import Profile, shipped_profile
+from imagegen.catalogue import ModelSpec as Profile
+from imagegen.catalogue import shipped_spec as shipped_profile
 from imagegen.event_stream import ServerSentEvent, iter_events
 from imagegen.service import GenerationResult, PartialImage, UpstreamError, generate
 

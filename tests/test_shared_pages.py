@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from gallery.embedding import read_metadata
 from gallery.models import Collection, Image, ShareLink
+from tests.conftest import gif_bytes, png_bytes, svg_bytes
 
 PROMPT = "a lantern in fog over the harbour"
 
@@ -145,6 +146,52 @@ def test_the_preview_tags_carry_absolute_urls_and_the_image_size(
     assert meta["twitter:title"] == PROMPT
     assert meta["twitter:description"] == meta["og:description"]
     assert meta["twitter:image"] == image_url
+
+
+def test_a_shared_animation_is_shown_whole_and_previewed_as_a_gif(
+    client: Client, alice: User, make_image
+) -> None:
+    animation = make_image(alice, prompt=PROMPT, data=gif_bytes(size=(1024, 768)))
+    link = share(animation)
+    original = reverse("shared_original", args=[link.token, animation.uuid])
+
+    tags = MetaTags(client.get(reverse("shared_page", args=[link.token])).content.decode())
+
+    [shown] = tags.images
+    assert shown["src"] == original
+    assert "srcset" not in shown  # a phone would get the still thumbnail instead
+    assert tags.meta["og:image"] == f"http://testserver{original}"
+    assert tags.meta["og:image:type"] == "image/gif"
+
+
+def test_a_still_image_still_offers_phones_its_thumbnail(
+    client: Client, alice: User, make_image
+) -> None:
+    still = make_image(alice, prompt=PROMPT, data=png_bytes(1024, 768))
+    link = share(still)
+
+    tags = MetaTags(client.get(reverse("shared_page", args=[link.token])).content.decode())
+
+    [shown] = tags.images
+    assert reverse("shared_thumbnail", args=[link.token, still.uuid]) in shown["srcset"]
+
+
+def test_a_shared_drawing_is_shown_by_img_and_previewed_by_its_thumbnail(
+    client: Client, alice: User, make_image
+) -> None:
+    drawing = make_image(alice, prompt=PROMPT, data=svg_bytes(width=2000, height=1000))
+    link = share(drawing)
+    thumbnail = reverse("shared_thumbnail", args=[link.token, drawing.uuid])
+
+    tags = MetaTags(client.get(reverse("shared_page", args=[link.token])).content.decode())
+
+    [shown] = tags.images
+    assert shown["src"] == reverse("shared_original", args=[link.token, drawing.uuid])
+    assert "srcset" not in shown
+    # Chat apps draw no SVG: the preview is the WebP thumbnail, with its own size.
+    assert tags.meta["og:image"] == tags.meta["twitter:image"] == f"http://testserver{thumbnail}"
+    assert tags.meta["og:image:type"] == "image/webp"
+    assert (tags.meta["og:image:width"], tags.meta["og:image:height"]) == ("512", "256")
 
 
 def test_hiding_the_prompt_hides_it_from_the_page_tags_alt_text_and_files(

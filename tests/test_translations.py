@@ -42,7 +42,7 @@ COLLECTION = "Seascapes"
 # Not words of any language: names of formats, the upstream service and its settings, and
 # acronyms that many languages write in Latin letters.
 NAMES = ["SHA-256", "COMETAPI_KEY", "COMETAPI_BASE_URL", "CometAPI", "Base64", "JPEG", "WebP"]
-NAMES += ["PNG", "JSON", "HTTP", "HD", "URL", "ZIP"]
+NAMES += ["PNG", "GIF", "SVG", "JSON", "HTTP", "HD", "URL", "ZIP"]
 
 
 @pytest.fixture(autouse=True)

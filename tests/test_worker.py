@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.db import connections
 from django.tasks import TaskResultStatus
 from django.test import TestCase
 from django.utils import timezone
@@ -26,8 +27,10 @@ from gallery.ingest import InvalidImage
 from imagegen import service, tasks
 from imagegen.forms import GenerateForm
 from imagegen.models import Generation, WorkerProcess
+from imagegen.offline import RETIRED
 from imagegen.recovery import recover
 from imagegen.tasks import submit_generation, this_worker_id
+from imagegen.worker import Options, WorkerGroup
 from tests.studio_process import REPO, manage, studio_environment
 
 
@@ -50,11 +53,15 @@ def durable(settings) -> None:
     settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
 
+MODEL = "gpt-image-2"  # base64 results, several to a request
+PARAMETERS = {"size": "1024x1024", "quality": "low", "output_format": "png"}
+
+
 def submit(owner, **data: Any) -> Generation:
-    data = {"model": "dall-e-2", "prompt": "a kite", "size": "256x256", "n": 1} | data
-    data.setdefault("response_format", "b64_json")
+    data = {"model": MODEL, "prompt": "a kite", "n": 1, **PARAMETERS} | data
     form = GenerateForm(data=data)
     assert form.is_valid(), form.errors
+    assert form.spec.name == data["model"]  # not a stand-in for a model new jobs may not use
     with TestCase.captureOnCommitCallbacks(execute=True):  # the request's commit
         return submit_generation(owner, form)
 
@@ -140,6 +147,81 @@ def test_a_job_that_raises_is_a_failed_task_and_recovery_fails_the_job(
     assert (generation.status, generation.error_code) == ("failed", "worker_error")
 
 
+# Housekeeping starts its chores (the orphan sweep, the model sync) as child processes.
+
+
+def chores_started_at_start(monkeypatch: pytest.MonkeyPatch, *, sweep: bool = True) -> list[str]:
+    """The chores one round of a process's housekeeping starts, the round it begins with."""
+    group = WorkerGroup(Options(threads=1, interval=1.0, grace=0.0, sweep=sweep))
+    started: list[str] = []
+    monkeypatch.setattr(group, "start_chore", started.append)
+    monkeypatch.setattr(connections, "close_all", lambda: None)  # the test's own connection
+    group.housekeeping_done.set()  # one round, then return
+    group.housekeep()
+    return started
+
+
+def test_housekeeping_reads_the_live_model_list_as_a_worker_starts(
+    db, durable, settings, monkeypatch
+) -> None:
+    settings.MODEL_SYNC_INTERVAL = 21600
+    assert chores_started_at_start(monkeypatch) == ["sync_models"]
+    assert WorkerProcess.objects.filter(worker_id=this_worker_id()).exists()  # and beat
+
+
+def test_housekeeping_never_syncs_the_models_when_model_sync_interval_is_0(
+    db, durable, settings, monkeypatch
+) -> None:
+    settings.MODEL_SYNC_INTERVAL = 0
+    assert chores_started_at_start(monkeypatch) == []
+    assert WorkerProcess.objects.filter(worker_id=this_worker_id()).exists()  # the round ran
+
+
+def test_only_the_sweeping_process_of_a_group_syncs_the_models(
+    db, durable, settings, monkeypatch
+) -> None:
+    settings.MODEL_SYNC_INTERVAL = 21600
+    assert chores_started_at_start(monkeypatch, sweep=False) == []
+
+
+class FakeChild:
+    """A chore's child process: running until the test says it has finished."""
+
+    def __init__(self, command: list[str]) -> None:
+        self.command = command
+        self.exit_status: int | None = None
+
+    def poll(self) -> int | None:
+        return self.exit_status
+
+
+class FakeChildren:
+    """Stands in for subprocess.Popen, and remembers every child it started."""
+
+    def __init__(self) -> None:
+        self.started: list[FakeChild] = []
+
+    def __call__(self, command: list[str], **kwargs: Any) -> FakeChild:
+        self.started.append(FakeChild(command))
+        return self.started[-1]
+
+
+def test_a_chore_still_running_is_not_started_again(monkeypatch) -> None:
+    children = FakeChildren()
+    monkeypatch.setattr("imagegen.worker.subprocess.Popen", children)
+    group = WorkerGroup(Options(threads=1, interval=1.0, grace=0.0))
+    group.start_chore("sync_models")
+    group.start_chore("sync_models")  # the upstream is slow today: the first still waits
+    group.start_chore("sweep_orphan_files")  # another chore is not held up by it
+    assert [child.command[2:4] for child in children.started] == [
+        ["django", "sync_models"],
+        ["django", "sweep_orphan_files"],
+    ]
+    children.started[0].exit_status = 0
+    group.start_chore("sync_models")
+    assert [child.command[3] for child in children.started][2:] == ["sync_models"]
+
+
 # Real worker processes. The database is a SQLite file made by a real `migrate`, shared by the
 # workers and the test, which reads it with plain SQL (the test's own Django database is another).
 
@@ -152,7 +234,7 @@ owner, _ = User.objects.get_or_create(username="alice")
 for n in range({count}):
     with transaction.atomic():
         generation = Generation.objects.create(
-            owner=owner, model_name="dall-e-2", prompt=f"a lighthouse {{n}}", parameters={params!r}
+            owner=owner, model_name={model!r}, prompt=f"a lighthouse {{n}}", parameters={params!r}
         )
         enqueue(generation)
     print(generation.pk.hex)
@@ -171,8 +253,8 @@ class Studio:
         self.processes: list[subprocess.Popen[bytes]] = []
 
     def submit(self, count: int = 1, **parameters: Any) -> list[str]:
-        params = {"n": 1, "size": "256x256", "response_format": "b64_json"} | parameters
-        code = SUBMIT.format(count=count, params=params)
+        params = {"n": 1, **PARAMETERS} | parameters
+        code = SUBMIT.format(count=count, model=MODEL, params=params)
         return manage(self.env, "shell", "-v0", "-c", code).split()
 
     def start_workers(self, *arguments: str, **env: str) -> subprocess.Popen[bytes]:
@@ -190,6 +272,15 @@ class Studio:
     def rows(self, sql: str, *parameters: Any) -> list[tuple[Any, ...]]:
         with closing(sqlite3.connect(self.database, timeout=20)) as db:
             return db.execute(sql, parameters).fetchall()
+
+    def change(self, sql: str, *parameters: Any) -> None:
+        with closing(sqlite3.connect(self.database, timeout=20)) as db, db:
+            db.execute(sql, parameters)
+
+    def upstream(self) -> dict[str, tuple[int, str | None]]:
+        """What the live model list says of each model: (offered, shutdown date)."""
+        rows = self.rows("SELECT name, offered, shutdown_on FROM imagegen_upstreammodel")
+        return {name: (offered, day) for name, offered, day in rows}
 
     def job(self, pk: str) -> dict[str, Any]:
         columns = "status, runs, error_code, worker_id, started_at, finished_at"
@@ -362,3 +453,28 @@ def test_a_worker_sweeps_away_old_files_that_no_image_refers_to(studio: Studio) 
     os.utime(orphan, (two_hours_ago, two_hours_ago))
     studio.start_workers("--processes=1", "--threads=1", ORPHAN_SWEEP_INTERVAL="0.5")
     studio.wait_for(lambda: not orphan.exists())
+
+
+def test_a_worker_reads_the_live_model_list_at_start_and_on_its_schedule(studio: Studio) -> None:
+    studio.start_workers("--processes=1", "--threads=1", MODEL_SYNC_INTERVAL="0.5")
+    # No key: the offline provider answered, as the real upstream would (api.md §8).
+    studio.wait_for(lambda: studio.upstream().get("gpt-image-2") == (1, "2027-04-21"))
+    live = studio.upstream()
+    assert {name: live[name] for name in RETIRED} == dict.fromkeys(RETIRED, (0, None))
+    assert live["flux-2-pro"] == (1, None)
+    # A later sync puts right what changed since.
+    studio.change("UPDATE imagegen_upstreammodel SET offered = 0 WHERE name = 'qwen-image'")
+    studio.wait_for(lambda: studio.upstream()["qwen-image"] == (1, None))
+    logs = "".join(log.read_text() for log in studio.directory.glob("worker-*.log"))
+    assert "Could not read" not in logs
+
+
+def test_a_worker_leaves_the_model_list_alone_when_model_sync_interval_is_0(
+    studio: Studio,
+) -> None:
+    [pk] = studio.submit()
+    worker = studio.start_workers("--processes=1", "--threads=1", MODEL_SYNC_INTERVAL="0")
+    studio.wait_for(lambda: studio.job(pk)["status"] == "succeeded")  # 3 s of offline latency
+    worker.send_signal(signal.SIGTERM)
+    assert worker.wait(timeout=10) == 0
+    assert studio.upstream() == {}

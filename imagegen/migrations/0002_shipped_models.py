@@ -1,4 +1,4 @@
-"""Copy the shipped model catalogue (imagegen/catalogue.py) into ImageModel rows.
+"""Copy the shipped model catalogue (as it was in 2025: _shipped_2025.py) into ImageModel rows.
 
 Later shipped models get their own migration calling `install_shipped_models` again; it only adds
 models that are missing, so changes an administrator made in admin are kept.
@@ -8,7 +8,7 @@ from django.db import migrations
 
 
 def install_shipped_models(apps, schema_editor):
-    from imagegen.catalogue import SHIPPED_MODELS
+    from imagegen.migrations._shipped_2025 import SHIPPED_MODELS_2025 as SHIPPED_MODELS
 
     ImageModel = apps.get_model("imagegen", "ImageModel")
     field_names = {f.name for f in ImageModel._meta.fields}

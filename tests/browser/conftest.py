@@ -47,6 +47,7 @@ def missing(what: str, how: str) -> None:
 class Studio:
     url: str
     environment: dict[str, str]
+    logs: Path  # web.log and workers.log: what the processes printed
 
 
 def free_port() -> int:
@@ -65,6 +66,7 @@ def browser_studio_environment(root: Path) -> dict[str, str]:
         WORKER_THREADS="8",
         WORKER_POLL_INTERVAL="0.1",
         PYTHONUNBUFFERED="1",
+        LOG_LEVEL="INFO",  # the offline provider logs what it received
     )
 
 
@@ -99,11 +101,11 @@ def stop(processes: list[subprocess.Popen]) -> None:
 def studio(tmp_path_factory: pytest.TempPathFactory, chromium: str) -> Iterator[Studio]:
     root = tmp_path_factory.mktemp("studio")
     port = free_port()
-    studio = Studio(f"http://127.0.0.1:{port}", browser_studio_environment(root))
-    manage(studio.environment, "migrate", "--no-input", "--verbosity", "0")
-    manage(studio.environment, "collectstatic", "--no-input", "--verbosity", "0")
     logs = root / "logs"
     logs.mkdir()
+    studio = Studio(f"http://127.0.0.1:{port}", browser_studio_environment(root), logs)
+    manage(studio.environment, "migrate", "--no-input", "--verbosity", "0")
+    manage(studio.environment, "collectstatic", "--no-input", "--verbosity", "0")
     commands = {
         "workers": [sys.executable, "manage.py", "run_workers"],
         "web": [

@@ -29,9 +29,15 @@ def sign_up(page: Page) -> str:
 def choose_model(page: Page, model: str) -> None:
     """Pick a model and wait for htmx to swap in that model's own fields."""
     settled(page)
-    page.get_by_label("Model", exact=True).select_option(model)
-    label = page.get_by_label("Model", exact=True).locator("option:checked").inner_text()
+    picker = page.get_by_label("Model", exact=True)
+    if picker.input_value() == model:
+        # Selecting it again would still fire "change": a swap that could land after the next
+        # step and take its input away.
+        return
+    picker.select_option(model)
+    label = picker.locator("option:checked").inner_text()
     expect(page.locator("#model-fields legend")).to_have_text(f"Options for {label}")
+    settled(page)
 
 
 def submit_generation(page: Page, prompt: str) -> Locator:
@@ -58,7 +64,7 @@ def wait_until_finished(card: Locator) -> None:
     expect(card).to_have_class("generation-card status-succeeded", timeout=JOB_TIMEOUT_MS)
 
 
-def generate(page: Page, prompt: str, model: str = "gpt-image-1-mini") -> Locator:
+def generate(page: Page, prompt: str, model: str = "gpt-image-2") -> Locator:
     """A whole generation: choose, submit, wait until its images are in the gallery."""
     page.goto("/generate/")
     choose_model(page, model)

@@ -29,29 +29,38 @@ def option_values(page: Page, label: str) -> list[str]:
 def test_the_form_adapts_to_each_model_family_and_each_family_generates(page: Page) -> None:
     sign_up(page)
     fields = page.locator("#model-fields")
-
-    choose_model(page, "dall-e-3")
-    assert option_values(page, "Quality") == ["standard", "hd"]
-    expect(fields.get_by_label("Style")).to_be_visible()
-    expect(fields.get_by_label("Background")).to_have_count(0)
-    expect(fields.get_by_label("Stream partial previews")).to_have_count(0)
-    dalle3 = submit_generation(page, "A lighthouse keeper's cat, vivid poster")
-
-    choose_model(page, "dall-e-2")
-    expect(fields.get_by_label("Quality")).to_have_count(0)
-    expect(fields.get_by_label("Style")).to_have_count(0)
-    fields.get_by_label("Number of images").fill("2")
-    dalle2 = submit_generation(page, "Two paper boats on a pond")
+    # A fresh studio offers only what the key can still use: DALL·E retired in May 2026.
+    assert "dall-e-3" not in option_values(page, "Model")
+    expect(page.locator("#model-fields legend")).to_have_text("Options for GPT Image 2")
 
     choose_model(page, "gpt-image-2")
-    expect(fields.get_by_label("Number of images")).to_have_value("2")  # choices carry over
     expect(fields.get_by_label("Style")).to_have_count(0)
     assert option_values(page, "Background") == ["auto", "opaque", "transparent"]
     assert "custom" in option_values(page, "Size")
+    fields.get_by_label("Number of images").fill("2")
     fields.get_by_label("Size").select_option("custom")
     fields.get_by_label("Width").fill("1280")
     fields.get_by_label("Height").fill("720")
     gpt = submit_generation(page, "A glass greenhouse in the snow, wide shot")
+
+    choose_model(page, "gpt-image-2.6-flare")
+    expect(fields.get_by_label("Number of images")).to_have_value("2")  # choices carry over
+    assert option_values(page, "Quality")[-2:] == ["xhigh", "max"]
+    assert option_values(page, "Output format") == ["png", "jpeg", "webp", "gif", "svg"]
+    fields.get_by_label("Number of images").fill("1")
+    fields.get_by_label("Size").select_option("1024x1024")
+    fields.get_by_label("Output format").select_option("gif")
+    fields.get_by_label("Frames").fill("4")
+    gif = submit_generation(page, "A paper windmill turning in the wind")
+
+    choose_model(page, "doubao-seedream-5-0-260128")
+    assert option_values(page, "Size")[:2] == ["2K", "4K"]
+    expect(fields.get_by_label("Watermark")).to_be_checked()
+    expect(fields.get_by_label("Quality")).to_have_count(0)
+    fields.get_by_label("Size").select_option("1728x2304")
+    fields.get_by_label("Seed").fill("42")
+    fields.get_by_label("Guidance scale").fill("6.5")
+    seedream = submit_generation(page, "A lighthouse keeper's cat, vivid poster")
 
     choose_model(page, "qwen-image")
     expect(fields.get_by_label("Quality")).to_have_count(0)
@@ -59,12 +68,19 @@ def test_the_form_adapts_to_each_model_family_and_each_family_generates(page: Pa
     assert option_values(page, "Size")[0] == "1328x1328"
     qwen = submit_generation(page, "山の上の小さな茶屋、水彩画")
 
-    for card, images in ((dalle3, 1), (dalle2, 2), (gpt, 2), (qwen, 1)):
+    for card, images in ((gpt, 2), (gif, 1), (seedream, 1), (qwen, 1)):
         wait_until_finished(card)
         expect(card.locator(".thumbs img")).to_have_count(images)
     page.goto("/images/?model=gpt-image-2")
     page.locator(".image-grid .tile a").first.click()
     expect(page.locator(".metadata")).to_contain_text("1280x720")
+    page.goto("/images/?model=gpt-image-2.6-flare")
+    page.locator(".image-grid .tile a").first.click()
+    expect(page.locator(".metadata")).to_contain_text("Frames")
+    page.goto("/images/?model=doubao-seedream-5-0-260128")
+    page.locator(".image-grid .tile a").first.click()
+    expect(page.locator(".metadata")).to_contain_text("1728x2304")
+    expect(page.locator(".metadata")).to_contain_text("Guidance scale")
 
 
 def test_a_bad_combination_is_explained_and_the_prompt_is_kept(page: Page) -> None:
@@ -83,7 +99,7 @@ def test_a_bad_combination_is_explained_and_the_prompt_is_kept(page: Page) -> No
 
 def test_a_job_shows_its_progress_and_partial_previews(page: Page) -> None:
     sign_up(page)
-    choose_model(page, "gpt-image-1")
+    choose_model(page, "gpt-image-2.5-flare")
     page.get_by_label("Stream partial previews").check()
     page.get_by_label("Partial previews", exact=True).fill("3")
     card = submit_generation(page, "A hot-air balloon over terraced fields")
@@ -104,7 +120,7 @@ def test_a_job_shows_its_progress_and_partial_previews(page: Page) -> None:
 
 def test_a_failed_job_says_why(page: Page) -> None:
     sign_up(page)
-    choose_model(page, "dall-e-3")
+    choose_model(page, "qwen-image")
     card = submit_generation(page, "A harmless teapot [fault:content_policy_violation]")
     expect(card.get_by_role("alert")).to_be_visible(timeout=JOB_TIMEOUT_MS)
     expect(card.locator(".badge").first).to_have_text("Failed")
@@ -199,7 +215,7 @@ def test_share_open_signed_out_then_revoke(page: Page, browser: Browser, base_ur
 def test_bulk_delete_from_the_gallery(page: Page) -> None:
     sign_up(page)
     page.goto("/generate/")
-    choose_model(page, "dall-e-2")
+    choose_model(page, "gpt-image-2")
     page.locator("#model-fields").get_by_label("Number of images").fill("3")
     wait_until_finished(submit_generation(page, "Three studies of a pear"))
 

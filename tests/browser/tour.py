@@ -42,7 +42,7 @@ def take_tour(browser: Browser, base_url: str) -> Tour:
     card = generate(page, "A lighthouse on a cliff at dusk, warm light, oil painting")
     generation = card.locator("a.model").get_attribute("href")
     generate(page, "海辺の猫、水彩画", model="qwen-image")
-    generate(page, "ملصق لقطة على الشاطئ عند الغروب", model="dall-e-3")
+    generate(page, "ملصق لقطة على الشاطئ عند الغروب", model="doubao-seedream-4-5-251128")
     collection = make_collection(page, "Coast")
     page.goto("/images/")
     page.locator(".image-grid .tile a").first.click()

@@ -2,14 +2,18 @@
 
 It is the upstream whenever COMETAPI_KEY is unset, and the one the tests use. Only the transport
 changes, so imagegen/service.py runs the same code online and offline. It answers any host:
-  POST …/images/generations          validates like the real endpoint (offline_requests.py), draws
+  POST …/images/generations          validates like the real endpoint (requests.py), draws
   GET  …/offline-files/<token>.<ext> a URL result, re-drawn from its signed token; expires (403)
+  GET  …/api/models                  CometAPI's public catalogue, no key needed (model_lists.py)
+  GET  …/models                      the models the offline key may use (model_lists.py)
   anything else                      an HTML page, as CometAPI answers a wrong path (api.md §5)
-Faults (imagegen/offline_faults.py) come from the constructor's queue or a `[fault:NAME]` in the
-prompt; a directive with an unknown name is ignored, as the real endpoint would ignore it.
+Faults (faults.py) come from the constructor's queue, which generations and both model lists
+take from in turn, or from a `[fault:NAME]` in a prompt; a directive with an unknown name is
+ignored, as the real endpoint would ignore it.
 """
 
 import json
+import logging
 import re
 import secrets
 import threading
@@ -22,23 +26,30 @@ import httpx
 from django.conf import settings
 from django.core import signing
 
-from imagegen.catalogue import GPT_IMAGE
-from imagegen.drawing import MIME_TYPES, draw_image
-from imagegen.offline_faults import (
+from imagegen.offline.drawing import MIME_TYPES, draw_image
+from imagegen.offline.faults import (
     FAULT_NAMES,
     HTML_PAGE,
     NOT_AN_IMAGE,
+    bucket_error,
     encode_image,
     fault_response,
     invalid_request,
     json_response,
+    unparseable,
 )
-from imagegen.offline_requests import Generation, Refused, parse_generation
+from imagegen.offline.model_lists import models_page, public_catalogue
+from imagegen.offline.requests import Generation, Refused, parse_generation
+
+logger = logging.getLogger(__name__)
 
 GENERATIONS_PATH = "/images/generations"
 FILES_PATH = "/offline-files/"
+MODELS_PATH = "/models"
+CATALOGUE_PATH = "/api/models"  # on the host's root, not under /v1
 _SIGNING_SALT = "imagegen.offline.files"
-_DIRECTIVE = re.compile(r"\[fault:([a-z_]+)\]")
+_GPT_IMAGE = "gpt-image"  # the family whose answers echo their settings and carry usage
+_DIRECTIVE = re.compile(r"\[fault:([a-z0-9_]+)\]")
 # OpenAI's output tokens for one 1024x1024 image; other sizes scale by area.
 _OUTPUT_TOKENS = {"low": 272, "medium": 1056, "high": 4160}
 _MEGAPIXEL = 1024 * 1024
@@ -55,7 +66,11 @@ class OfflineProvider(httpx.BaseTransport):
         url_lifetime: float = 3600,
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], None] = time.sleep,
+        extra_models: Callable[[], Iterable[str]] | None = None,
+        models_down: bool = False,
     ) -> None:
+        """`extra_models` names more models for GET /models to offer (read on each request);
+        `models_down` makes both model lists answer 503, as when the upstream is down."""
         queued = list(faults)
         if unknown := sorted(set(queued) - FAULT_NAMES):
             raise ValueError(f"Unknown fault {', '.join(unknown)}; known: {sorted(FAULT_NAMES)}")
@@ -65,6 +80,8 @@ class OfflineProvider(httpx.BaseTransport):
         self._url_lifetime = url_lifetime
         self._clock = clock
         self._sleep = sleep
+        self._extra_models = extra_models
+        self._models_down = models_down
 
     @property
     def latency(self) -> float:
@@ -78,12 +95,26 @@ class OfflineProvider(httpx.BaseTransport):
             return self._generate(request, request_id)
         if request.method == "GET" and FILES_PATH in path:
             return self._serve_file(request, request_id)
+        if request.method == "GET" and path.endswith((CATALOGUE_PATH, MODELS_PATH)):
+            return self._list_models(request, request_id)
         headers = {"content-type": "text/html; charset=utf-8", "x-request-id": request_id}
         return httpx.Response(200, headers=headers, content=HTML_PAGE.encode())
 
     def _next_fault(self) -> str | None:
         with self._faults_lock:
             return self._faults.popleft() if self._faults else None
+
+    def _list_models(self, request: httpx.Request, request_id: str) -> httpx.Response:
+        fault = "unavailable" if self._models_down else self._next_fault()
+        # A body fault (None here) spoils generated images; a list has none, so it answers.
+        if fault and (answer := fault_response(fault, request, request_id, self._clock)):
+            return answer
+        if request.url.path.endswith(CATALOGUE_PATH):
+            body = public_catalogue()
+        else:
+            extra = self._extra_models() if self._extra_models else ()
+            body = models_page(extra, created=int(self._clock()))
+        return json_response(200, json.dumps(body).encode(), request_id)
 
     def _generate(self, request: httpx.Request, request_id: str) -> httpx.Response:
         # The queue is consumed by every generation request, whatever happens next.
@@ -94,7 +125,7 @@ class OfflineProvider(httpx.BaseTransport):
         if fault and (answer := fault_response(fault, request, request_id, self._clock)):
             return answer
         if body is None:
-            return _unparseable(request, request_id)
+            return unparseable(request, request_id)
         try:
             generation = parse_generation(body)
         except Refused as refused:
@@ -105,6 +136,17 @@ class OfflineProvider(httpx.BaseTransport):
                 code=refused.code,
                 status=refused.status,
             )
+        # What arrived, as a real upstream's request log would show it (reference images are
+        # counted, not logged: they are whole pictures).
+        received = {
+            name: (f"<{len(value)} images>" if isinstance(value, list) else value)
+            for name, value in generation.received.items()
+        }
+        logger.info(
+            "offline provider received model=%s parameters=%s",
+            generation.spec.name,
+            json.dumps(received, sort_keys=True),
+        )
         if generation.stream:
             headers = {"content-type": "text/event-stream", "x-request-id": request_id}
             events = _EventStream(self._events(generation, fault))
@@ -113,7 +155,7 @@ class OfflineProvider(httpx.BaseTransport):
             self._sleep(self.latency)
         images = [self._image(request, generation, index, fault) for index in range(generation.n)]
         answer: dict[str, Any] = {"created": int(self._clock()), "data": images}
-        if generation.profile.family == GPT_IMAGE:
+        if generation.spec.family == _GPT_IMAGE:
             answer |= generation.echoed_settings() | {"usage": _usage(generation)}
         return json_response(200, json.dumps(answer).encode(), request_id)
 
@@ -125,7 +167,7 @@ class OfflineProvider(httpx.BaseTransport):
             item["url"] = self._file_url(request, generation, index, fault)
         else:
             item["b64_json"] = encode_image(_draw(generation, index), fault)
-        if generation.profile.returns_revised_prompt:
+        if generation.spec.returns_revised_prompt:
             item["revised_prompt"] = generation.revised_prompt()
         return item
 
@@ -170,7 +212,7 @@ class OfflineProvider(httpx.BaseTransport):
                 "size": [generation.width, generation.height],
                 "format": generation.output_format,
                 "index": index,
-                "transparent": generation.transparent,
+                "options": _drawing_options(generation),
                 "expires": self._clock() + lifetime,
                 "junk": fault == "not_an_image",
             },
@@ -186,16 +228,16 @@ class OfflineProvider(httpx.BaseTransport):
         try:
             file = signing.loads(token, salt=_SIGNING_SALT)
         except signing.BadSignature:
-            return _bucket_error(403, "SignatureDoesNotMatch", "Bad signature.", request_id)
+            return bucket_error(403, "SignatureDoesNotMatch", "Bad signature.", request_id)
         if self._clock() >= file["expires"]:
-            return _bucket_error(403, "AccessDenied", "Request has expired", request_id)
+            return bucket_error(403, "AccessDenied", "Request has expired", request_id)
         if extension != file["format"]:
-            return _bucket_error(404, "NoSuchKey", "The key does not exist.", request_id)
+            return bucket_error(404, "NoSuchKey", "The key does not exist.", request_id)
         if file["junk"]:
             data = NOT_AN_IMAGE
         else:
             width, height = file["size"]
-            options = {"fmt": file["format"], "transparent": file["transparent"]}
+            options = {"fmt": file["format"]} | file["options"]
             data = draw_image(file["prompt"], width, height, variant=file["index"], **options)
         headers = {"content-type": MIME_TYPES[file["format"]], "x-request-id": request_id}
         return httpx.Response(200, headers=headers, content=data)
@@ -217,11 +259,22 @@ def _draw(generation: Generation, index: int, detail: float = 1.0) -> bytes:
         generation.width,
         generation.height,
         fmt=generation.output_format,
-        transparent=generation.transparent,
         compression=generation.compression,
         variant=index,
         detail=detail,
+        **_drawing_options(generation),
     )
+
+
+def _drawing_options(generation: Generation) -> dict[str, Any]:
+    """What else shapes the picture, also carried in a URL result's token to re-draw it."""
+    return {
+        "transparent": generation.transparent,
+        "seed": generation.seed,
+        "watermark": generation.watermark,
+        "frame_count": generation.frame_count,
+        "frame_duration_ms": generation.frame_duration_ms,
+    }
 
 
 def _sse(data: dict[str, Any], *, name: str | None = None) -> bytes:
@@ -253,32 +306,7 @@ def _read_json(request: httpx.Request) -> Any:
         return None
 
 
-def _unparseable(request: httpx.Request, request_id: str) -> httpx.Response:
-    content_type = request.headers.get("content-type", "application/json")
-    if "json" not in content_type:
-        message = (
-            f"Unsupported content type: '{content_type}'. This API method only accepts "
-            "'application/json' requests."
-        )
-    else:
-        message = (
-            "We could not parse the JSON body of your request. The API expects a JSON payload, "
-            "but what was sent was not valid JSON."
-        )
-    return invalid_request(message, request_id)
-
-
 def _directive(prompt: object) -> str | None:
     if isinstance(prompt, str) and (found := _DIRECTIVE.search(prompt)):
         return found.group(1) if found.group(1) in FAULT_NAMES else None
     return None
-
-
-def _bucket_error(status: int, code: str, message: str, request_id: str) -> httpx.Response:
-    """What a cloud storage bucket says about a bad or expired signed URL."""
-    body = (
-        '<?xml version="1.0" encoding="UTF-8"?>\n'
-        f"<Error><Code>{code}</Code><Message>{message}</Message></Error>"
-    )
-    headers = {"content-type": "application/xml", "x-request-id": request_id}
-    return httpx.Response(status, headers=headers, content=body.encode())

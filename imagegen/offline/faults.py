@@ -2,7 +2,7 @@
 
 Two kinds: a *response* fault replaces the whole answer (an HTTP error, a transport exception, a
 body that is not JSON); a *body* fault lets the generation run and then spoils the successful
-answer (see `BODY_FAULTS` and imagegen/offline.py). Shapes follow shared/reference/api.md §3 and §5.
+answer (see `BODY_FAULTS` and transport.py). Shapes follow shared/reference/api.md §3 and §5.
 """
 
 import base64
@@ -192,3 +192,29 @@ def encode_image(data: bytes, fault: str | None = None) -> str:
     if fault == "not_an_image":
         return base64.b64encode(NOT_AN_IMAGE).decode()
     return base64.b64encode(data).decode()
+
+
+def unparseable(request: httpx.Request, request_id: str) -> httpx.Response:
+    """The 400 for a body that is not a JSON document, worded as the endpoint words it."""
+    content_type = request.headers.get("content-type", "application/json")
+    if "json" not in content_type:
+        message = (
+            f"Unsupported content type: '{content_type}'. This API method only accepts "
+            "'application/json' requests."
+        )
+    else:
+        message = (
+            "We could not parse the JSON body of your request. The API expects a JSON payload, "
+            "but what was sent was not valid JSON."
+        )
+    return invalid_request(message, request_id)
+
+
+def bucket_error(status: int, code: str, message: str, request_id: str) -> httpx.Response:
+    """What a cloud storage bucket says about a bad or expired signed URL."""
+    body = (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        f"<Error><Code>{code}</Code><Message>{message}</Message></Error>"
+    )
+    headers = {"content-type": "application/xml", "x-request-id": request_id}
+    return httpx.Response(status, headers=headers, content=body.encode())

@@ -1,0 +1,58 @@
+"""The model catalogue: what each image model takes, returns and when it ends.
+
+- `schema`: the one parameter schema (`ModelSpec`, `Parameter`, `Rule`) and `resolve()`, the one
+  check of chosen values against it; `sizes` and `labels` are its vocabulary.
+- `checks`: refuses a schema that would break the form (admin and import use it).
+- `body`: the request body, built from the schema.
+- `shipped`: the models the studio ships, as data.
+- `sync` (imagegen.catalogue.sync): the live model list and prices, read from the upstream.
+
+The rest of the code imports from here, never from the modules behind it.
+"""
+
+from imagegen.catalogue.body import build_request_body
+from imagegen.catalogue.checks import SCHEMA_SHAPE, schema_errors
+from imagegen.catalogue.labels import CUSTOM_SIZE, value_label
+from imagegen.catalogue.schema import (
+    FAMILIES,
+    RESULT_KINDS,
+    ModelSpec,
+    N,
+    Parameter,
+    Problem,
+    Rule,
+    check_value,
+    condition_text,
+    label_of,
+    list_text,
+    resolve,
+)
+from imagegen.catalogue.shipped import BASIC_SCHEMA, SHIPPED_MODELS, shipped_model, shipped_spec
+from imagegen.catalogue.sizes import SizeRange, parse_size, pixels_of
+
+__all__ = [
+    "BASIC_SCHEMA",
+    "CUSTOM_SIZE",
+    "FAMILIES",
+    "RESULT_KINDS",
+    "SCHEMA_SHAPE",
+    "SHIPPED_MODELS",
+    "ModelSpec",
+    "N",
+    "Parameter",
+    "Problem",
+    "Rule",
+    "SizeRange",
+    "build_request_body",
+    "check_value",
+    "condition_text",
+    "label_of",
+    "list_text",
+    "parse_size",
+    "pixels_of",
+    "resolve",
+    "schema_errors",
+    "shipped_model",
+    "shipped_spec",
+    "value_label",
+]
