@@ -194,7 +194,12 @@ class GenerateForm(forms.Form):
 
     def model_controls(self) -> list["Control"]:
         """The model's fields, ready for templates/includes/model_field.html."""
-        return [Control.of(field) for field in self.model_fields()]
+        controls = []
+        for field in self.model_fields():
+            parameter = self.spec.parameter(field.name)
+            shown_help = _help(parameter, self.spec) if parameter else str(field.help_text)
+            controls.append(Control.of(field, shown_help))
+        return controls
 
 
 @dataclass(frozen=True)
@@ -211,11 +216,12 @@ class Control:
     value: str
     options: list[tuple[str, Any, bool]]  # a select's (value, label, selected)
     attrs: SafeString
+    help: str
 
     @classmethod
-    def of(cls, field: forms.BoundField) -> "Control":
+    def of(cls, field: forms.BoundField, help: str) -> "Control":
         widget, current = field.field.widget, field.value()
-        ids = [f"{field.auto_id}_helptext"] if field.help_text else []
+        ids = [f"{field.auto_id}_helptext"] if help else []
         ids += [f"{field.auto_id}_error_{n}" for n in range(1, len(field.errors) + 1)]
         described = " ".join(ids)
         extra = {key: value for key, value in widget.attrs.items() if value is not None}
@@ -225,14 +231,14 @@ class Control:
         flags = " required" if field.field.required else ""
         if isinstance(widget, forms.CheckboxInput):
             flags += " checked" if current else ""
-            return cls(field, "checkbox", "", [], mark_safe(flatatt(extra) + flags))  # noqa: S308
+            return cls(field, "checkbox", "", [], mark_safe(flatatt(extra) + flags), help)  # noqa: S308
         attrs = mark_safe(flatatt(extra) + flags)  # noqa: S308
         if isinstance(field.field, forms.ChoiceField):
             chosen = "" if current is None else str(current)
             options = [(str(v), label, str(v) == chosen) for v, label in field.field.choices]
-            return cls(field, "select", chosen, options, attrs)
+            return cls(field, "select", chosen, options, attrs, help)
         kind = "number" if isinstance(widget, forms.NumberInput) else "text"
-        return cls(field, kind, "" if current is None else str(current), [], attrs)
+        return cls(field, kind, "" if current is None else str(current), [], attrs, help)
 
 
 class NoModelAvailable(Exception):
@@ -242,13 +248,15 @@ class NoModelAvailable(Exception):
 def _size_field(size: Parameter) -> forms.ChoiceField:
     choices = labelled(list(size.choices) + ([CUSTOM_SIZE] if size.custom else []))
     return forms.ChoiceField(
-        label=_(size.label), choices=choices, initial=size.default, help_text=_help(size, None)
+        label=_(size.label),
+        choices=choices,
+        initial=size.default,
     )
 
 
 def _field(parameter: Parameter, spec: ModelSpec) -> forms.Field | None:
-    label, help_text = _(parameter.label), _help(parameter, spec)
-    common: dict[str, Any] = {"label": label, "help_text": help_text, "required": False}
+    # Help is worked out only when the page is drawn (model_controls): a submit never needs it.
+    common: dict[str, Any] = {"label": _(parameter.label), "required": False}
     kind, default = parameter.kind, parameter.default
     if kind == "choice":
         choices = labelled(list(parameter.choices))
@@ -284,6 +292,7 @@ def _number_widget(
 
 
 def _help(parameter: Parameter, spec: ModelSpec | None) -> str:
+    """The field's help: the schema's own, the default, and when it applies."""
     parts = [gettext(parameter.help)] if parameter.help else []
     if parameter.kind in {"integer", "number"} and parameter.default is not None:
         parts.append(gettext("Default: %(value)s.") % {"value": number_format(parameter.default)})
