@@ -38,7 +38,7 @@ CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 LOAD_BEFORE = os.getloadavg()[0]  # other work on the machine makes every figure worse
 # What the form sends for each model: about one megapixel, the model's default result format.
 REQUESTS = {
-    "dall-e-2": {"size": "1024x1024", "n": 1, "response_format": "url"},
+    "doubao-seedream-5-0-260128": {"size": "1024x1024", "n": 1, "response_format": "url"},
     "qwen-image": {"size": "1328x1328"},
 }
 
@@ -235,7 +235,7 @@ def main() -> None:
         help="PxN to run (repeatable); default: the settings' defaults, then 1x1",
     )
     parser.add_argument("--serial-jobs", type=int, default=8, help="jobs measured for 1x1")
-    parser.add_argument("--model", default="dall-e-2", choices=sorted(REQUESTS))
+    parser.add_argument("--model", default="doubao-seedream-5-0-260128", choices=sorted(REQUESTS))
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="bench-concurrency-") as tmp:

@@ -3,7 +3,8 @@
 Run by hand from the project root:
     .venv/bin/python bench/generate_form.py [MODEL ...] [--runs 300] [--warmup 30]
     git worktree add /tmp/baseline-tree <older commit>
-    .venv/bin/python bench/generate_form.py gpt-image-2 dall-e-3 --baseline-tree /tmp/baseline-tree
+    .venv/bin/python bench/generate_form.py gpt-image-2 gpt-image-2.6-flare \
+        --baseline-tree /tmp/baseline-tree
     .venv/bin/python bench/generate_form.py --tree /tmp/baseline-tree   # only that tree's code
 
 For each model, interleaved, --runs times after --warmup unrecorded rounds:

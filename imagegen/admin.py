@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
-from imagegen.catalogue import list_text
+from imagegen.catalogue import list_text, readable
 from imagegen.catalogue.sync import add_with_basic_schema, sync_models
 from imagegen.models import EXPORTED_FIELDS, Generation, ImageModel, UpstreamModel
 
@@ -31,7 +31,7 @@ class PrettyJSONField(forms.JSONField):
     def prepare_value(self, value: Any) -> str:
         if isinstance(value, forms.fields.InvalidJSONInput):
             return value
-        return json.dumps(value, indent=2, ensure_ascii=False)
+        return json.dumps(readable(value), indent=2, ensure_ascii=False)
 
 
 class ImageModelForm(forms.ModelForm):

@@ -18,6 +18,7 @@ from imagegen.catalogue import (
     RESULT_KINDS,
     ModelSpec,
     label_of,
+    readable,
     schema_errors,
     value_label,
 )
@@ -167,11 +168,12 @@ class ImageModel(models.Model):
 
     def export(self) -> dict[str, Any]:
         """The model as a JSON document that `import_models` reads back."""
-        return {
+        document = {
             field: (value.isoformat() if isinstance(value, date) else value)
             for field in EXPORTED_FIELDS
             if (value := getattr(self, field)) is not None
         }
+        return document | {"schema": readable(self.schema)}
 
 
 EXPORTED_FIELDS = [

@@ -11,7 +11,7 @@ The rest of the code imports from here, never from the modules behind it.
 """
 
 from imagegen.catalogue.body import build_request_body
-from imagegen.catalogue.checks import SCHEMA_SHAPE, schema_errors
+from imagegen.catalogue.checks import SCHEMA_SHAPE, readable, schema_errors
 from imagegen.catalogue.labels import CUSTOM_SIZE, value_label
 from imagegen.catalogue.schema import (
     FAMILIES,
@@ -50,6 +50,7 @@ __all__ = [
     "list_text",
     "parse_size",
     "pixels_of",
+    "readable",
     "resolve",
     "schema_errors",
     "shipped_model",

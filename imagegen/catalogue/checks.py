@@ -93,6 +93,31 @@ SCHEMA_SHAPE: dict[str, Any] = {
 _VALIDATOR = jsonschema.Draft202012Validator(SCHEMA_SHAPE)
 
 
+# The order a person reads a parameter's keys in (PostgreSQL's jsonb keeps no order of its own).
+_KEY_ORDER = [
+    "name", "kind", "label", "help", "choices", "minimum", "maximum", "default", "send_default",
+    "only_when", "excludes", "custom", "if", "then", "at_most", "total",
+]  # fmt: skip
+
+
+def readable(schema: Any) -> Any:
+    """The schema with each entry's keys in reading order, for the admin editor and exports."""
+    if not isinstance(schema, dict):
+        return schema
+
+    def ordered(entry: Any) -> Any:
+        if not isinstance(entry, dict):
+            return entry
+        known = [key for key in _KEY_ORDER if key in entry]
+        return {key: entry[key] for key in [*known, *sorted(set(entry) - set(known))]}
+
+    return {
+        "parameters": [ordered(entry) for entry in schema.get("parameters", [])],
+        "rules": [ordered(rule) for rule in schema.get("rules", [])],
+        **{key: value for key, value in schema.items() if key not in {"parameters", "rules"}},
+    }
+
+
 def schema_errors(schema: Any) -> list[str]:
     """Every problem with a schema document, each starting with where it is; [] when sound."""
     shape = sorted(_VALIDATOR.iter_errors(schema), key=lambda e: list(e.absolute_path))
