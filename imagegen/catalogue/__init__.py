@@ -1,7 +1,8 @@
 """The model catalogue: what each image model takes, returns and when it ends.
 
-- `schema`: the one parameter schema (`ModelSpec`, `Parameter`, `Rule`) and `resolve()`, the one
-  check of chosen values against it; `sizes` and `labels` are its vocabulary.
+- `schema`: the one check of chosen values against a model's schema, `resolve()`; `spec` holds
+  the schema as the code reads it (`ModelSpec`, `Parameter`, `Rule`), `wording` its messages,
+  `sizes` and `labels` its vocabulary.
 - `checks`: refuses a schema that would break the form (admin and import use it).
 - `body`: the request body, built from the schema.
 - `shipped`: the models the studio ships, as data.
@@ -13,22 +14,11 @@ The rest of the code imports from here, never from the modules behind it.
 from imagegen.catalogue.body import build_request_body
 from imagegen.catalogue.checks import SCHEMA_SHAPE, readable, schema_errors
 from imagegen.catalogue.labels import CUSTOM_SIZE, value_label
-from imagegen.catalogue.schema import (
-    FAMILIES,
-    RESULT_KINDS,
-    ModelSpec,
-    N,
-    Parameter,
-    Problem,
-    Rule,
-    check_value,
-    condition_text,
-    label_of,
-    list_text,
-    resolve,
-)
+from imagegen.catalogue.schema import check_value, resolve
 from imagegen.catalogue.shipped import BASIC_SCHEMA, SHIPPED_MODELS, shipped_model, shipped_spec
 from imagegen.catalogue.sizes import SizeRange, parse_size, pixels_of
+from imagegen.catalogue.spec import FAMILIES, RESULT_KINDS, ModelSpec, N, Parameter, Problem, Rule
+from imagegen.catalogue.wording import condition_text, label_of, list_text
 
 __all__ = [
     "BASIC_SCHEMA",

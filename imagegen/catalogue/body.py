@@ -9,7 +9,8 @@ from typing import Any
 
 from django.utils import translation
 
-from imagegen.catalogue.schema import ModelSpec, resolve
+from imagegen.catalogue.schema import resolve
+from imagegen.catalogue.spec import ModelSpec
 
 
 def build_request_body(spec: ModelSpec, prompt: str, options: Mapping[str, Any]) -> dict[str, Any]:

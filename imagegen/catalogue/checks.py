@@ -13,15 +13,10 @@ from typing import Any
 import jsonschema
 from django.utils.translation import gettext as _
 
-from imagegen.catalogue.schema import (
-    KINDS,
-    RESERVED_NAMES,
-    N,
-    Parameter,
-    check_value,
-    list_text,
-)
+from imagegen.catalogue.schema import check_value
 from imagegen.catalogue.sizes import NAMED_SIZES, SizeRange, parse_size
+from imagegen.catalogue.spec import KINDS, RESERVED_NAMES, N, Parameter
+from imagegen.catalogue.wording import list_text
 
 _CONDITION = {
     "type": "object",

@@ -16,138 +16,22 @@ offline provider all call it, so they cannot disagree about what a model takes. 
 images, `n`, is a model-level fact (`max_images`) that rules may name like a parameter.
 """
 
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping
 from typing import Any
 
-from django.utils.formats import number_format
 from django.utils.translation import gettext as _
-from django.utils.translation import pgettext
 
-from imagegen.catalogue.labels import value_label
-from imagegen.catalogue.sizes import SizeRange, parse_size
-
-FAMILIES = [
-    ("dall-e", "DALL·E"),
-    ("gpt-image", "GPT image"),
-    ("qwen", "Qwen image"),
-    ("seedream", "Seedream"),
-    ("other", "Other"),
-]
-RESULT_KINDS = [("url", "URL"), ("b64_json", "Base64")]
-KINDS = ("choice", "integer", "number", "boolean", "text", "size", "images")
-N = "n"  # the number of images: not a parameter of the schema, but rules may count it
-# Names the request body or the form already uses for something else.
-RESERVED_NAMES = frozenset({"model", "prompt", N, "width", "height", "switch_model"})
-
-
-@dataclass(frozen=True)
-class Parameter:
-    """One parameter a model takes, as sent upstream under `name`."""
-
-    name: str
-    kind: str
-    label: str
-    help: str = ""
-    choices: tuple[str, ...] = ()  # choice: the values; size: the named sizes
-    minimum: float | None = None  # integer/number: the range; text: length; images: count
-    maximum: float | None = None
-    default: Any = None
-    send_default: bool = False  # send the default when the person leaves it unset
-    only_when: Mapping[str, tuple[Any, ...]] = field(default_factory=dict)
-    excludes: tuple[str, ...] = ()  # set to something other than its default, these must not be
-    custom: SizeRange | None = None  # size: any WxH within this range is accepted too
-
-    def is_set(self, values: Mapping[str, Any]) -> bool:
-        return values.get(self.name) not in (None, "", [])
-
-    @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> "Parameter":
-        custom = data.get("custom")
-        return cls(
-            name=data["name"],
-            kind=data["kind"],
-            label=data.get("label") or data["name"],
-            help=data.get("help", ""),
-            choices=tuple(data.get("choices", ())),
-            minimum=data.get("minimum"),
-            maximum=data.get("maximum"),
-            default=data.get("default"),
-            send_default=data.get("send_default", False),
-            only_when={key: tuple(values) for key, values in data.get("only_when", {}).items()},
-            excludes=tuple(data.get("excludes", ())),
-            custom=SizeRange(**custom) if custom else None,
-        )
-
-
-@dataclass(frozen=True)
-class Rule:
-    """Between parameters: `if` these have these values, `then` those must have those; or the
-    named counts (images in a list, an integer's value) add up to `at_most`."""
-
-    when: Mapping[str, tuple[Any, ...]] = field(default_factory=dict)
-    then: Mapping[str, tuple[Any, ...]] = field(default_factory=dict)
-    at_most: int | None = None
-    total: tuple[str, ...] = ()
-
-    @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> "Rule":
-        return cls(
-            when={key: tuple(values) for key, values in data.get("if", {}).items()},
-            then={key: tuple(values) for key, values in data.get("then", {}).items()},
-            at_most=data.get("at_most"),
-            total=tuple(data.get("total", ())),
-        )
-
-    def names(self) -> set[str]:
-        return {*self.when, *self.then, *self.total}
-
-
-@dataclass(frozen=True)
-class Problem:
-    """Why a value cannot be sent: the parameter to blame, a code in the upstream's own
-    vocabulary, and a message in the active language."""
-
-    param: str
-    code: str
-    message: str
-
-
-@dataclass(frozen=True)
-class ModelSpec:
-    """Everything the studio and the offline provider know about one model."""
-
-    name: str
-    label: str
-    family: str
-    prompt_max_length: int
-    max_images: int
-    parameters: tuple[Parameter, ...]
-    rules: tuple[Rule, ...] = ()
-    result_kind: str = "b64_json"  # what comes back when no parameter says otherwise
-    returns_revised_prompt: bool = False
-    returns_usage: bool = False
-
-    @classmethod
-    def from_schema(cls, schema: Mapping[str, Any], **facts: Any) -> "ModelSpec":
-        return cls(
-            parameters=tuple(Parameter.from_json(p) for p in schema.get("parameters", [])),
-            rules=tuple(Rule.from_json(r) for r in schema.get("rules", [])),
-            **facts,
-        )
-
-    def parameter(self, name: str) -> Parameter | None:
-        return next((p for p in self.parameters if p.name == name), None)
-
-    @property
-    def size(self) -> Parameter | None:
-        return next((p for p in self.parameters if p.kind == "size"), None)
-
-    @property
-    def streams(self) -> bool:
-        """Whether the model can send partial images as server-sent events."""
-        stream = self.parameter("stream")
-        return stream is not None and stream.kind == "boolean"
+from imagegen.catalogue.sizes import parse_size
+from imagegen.catalogue.spec import ModelSpec, N, Parameter, Problem
+from imagegen.catalogue.wording import (
+    condition_text,
+    excludes_problem,
+    label_of,
+    list_text,
+    not_a_choice,
+    only_when_problem,
+    out_of_range,
+)
 
 
 def resolve(spec: ModelSpec, values: Mapping[str, Any]) -> tuple[dict[str, Any], list[Problem]]:
@@ -162,7 +46,7 @@ def resolve(spec: ModelSpec, values: Mapping[str, Any]) -> tuple[dict[str, Any],
     problems: list[Problem] = []
     n = 1 if values.get(N) is None else values[N]
     if type(n) is not int or not 1 <= n <= spec.max_images:
-        problems.append(_out_of_range(N, n, 1, spec.max_images, _("Number of images")))
+        problems.append(out_of_range(N, n, 1, spec.max_images, _("Number of images")))
         n = 1
     chosen: dict[str, Any] = {}
     for parameter in spec.parameters:
@@ -180,7 +64,7 @@ def resolve(spec: ModelSpec, values: Mapping[str, Any]) -> tuple[dict[str, Any],
         if not applies:
             effective[parameter.name] = None
             if explicit:
-                problems.append(_only_when(spec, parameter))
+                problems.append(only_when_problem(spec, parameter))
             continue
         # A value equal to the default is left out unless the schema says to send it.
         if explicit or (parameter.name in chosen and parameter.send_default):
@@ -193,7 +77,7 @@ def resolve(spec: ModelSpec, values: Mapping[str, Any]) -> tuple[dict[str, Any],
         if explicit:
             for other in parameter.excludes:
                 if other in chosen and chosen[other] != _default_of(spec, other):
-                    problems.append(_excludes(spec, parameter, other))
+                    problems.append(excludes_problem(spec, parameter, other))
     problems += _broken_rules(spec, effective)
     return sent, problems
 
@@ -203,7 +87,7 @@ def check_value(parameter: Parameter, value: Any) -> Problem | None:
     kind, name = parameter.kind, parameter.name
     if kind == "choice":
         if value not in parameter.choices:
-            return _not_a_choice(parameter, value)
+            return not_a_choice(parameter, value)
     elif kind == "size":
         return _size_problem(parameter, value)
     elif kind == "boolean":
@@ -225,38 +109,6 @@ def check_value(parameter: Parameter, value: Any) -> Problem | None:
             return Problem(name, "invalid_type", _("Expected a list of image URLs."))
         return _range_problem(parameter, len(value), value)
     return None
-
-
-def condition_text(spec: ModelSpec, condition: Mapping[str, Sequence[Any]]) -> str:
-    """`{"output_format": ["jpeg", "webp"]}` as "Output format is JPEG or WebP"."""
-    parts = []
-    for name, allowed in condition.items():
-        shown = [value_label(v) for v in allowed]
-        alternatives = (
-            shown[0]
-            if len(shown) == 1
-            else _("%(some)s or %(last)s")
-            % {
-                "some": list_text(shown[:-1]),
-                "last": shown[-1],
-            }
-        )
-        parts.append(
-            _("%(name)s is %(values)s") % {"name": label_of(spec, name), "values": alternatives}
-        )
-    return _(" and ").join(parts)
-
-
-def list_text(items: Iterable[Any]) -> str:
-    """Items joined as the active language lists them ("a, b" ; "أ، ب" ; "a、b")."""
-    return pgettext("list separator", ", ").join(str(item) for item in items)
-
-
-def label_of(spec: ModelSpec, name: str) -> str:
-    if name == N:
-        return _("Number of images")
-    parameter = spec.parameter(name)
-    return _(parameter.label) if parameter else name
 
 
 def _holds(condition: Mapping[str, tuple[Any, ...]], effective: Mapping[str, Any]) -> bool:
@@ -296,18 +148,12 @@ def _count(value: Any) -> int:
     return value if isinstance(value, int) else 0
 
 
-def _not_a_choice(parameter: Parameter, value: Any) -> Problem:
-    allowed = list_text(value_label(choice) for choice in parameter.choices)
-    message = _("“%(value)s” is not one of: %(allowed)s.") % {"value": value, "allowed": allowed}
-    return Problem(parameter.name, "invalid_value", message)
-
-
 def _size_problem(parameter: Parameter, value: Any) -> Problem | None:
     if value in parameter.choices:
         return None
     size = parse_size(value) if isinstance(value, str) else None
     if parameter.custom is None or size is None:
-        return _not_a_choice(parameter, value)
+        return not_a_choice(parameter, value)
     if problem := parameter.custom.problem_with(*size):
         return Problem(parameter.name, "invalid_value", problem)
     return None
@@ -317,43 +163,4 @@ def _range_problem(parameter: Parameter, measure: float, value: Any) -> Problem 
     low, high = parameter.minimum, parameter.maximum
     if (low is None or measure >= low) and (high is None or measure <= high):
         return None
-    return _out_of_range(parameter.name, value, low, high, _(parameter.label), parameter.kind)
-
-
-def _out_of_range(
-    name: str, value: Any, low: float | None, high: float | None, label: str, kind: str = "integer"
-) -> Problem:
-    shown = {
-        "label": label,
-        "low": number_format(low or 0, force_grouping=True),
-        "high": number_format(high or 0, force_grouping=True),
-    }
-    if kind == "text":
-        message = _("%(label)s may be at most %(high)s characters long.")
-    elif kind == "images":
-        message = _("%(label)s takes at most %(high)s images.")
-    elif high is None:
-        message = _("%(label)s must be at least %(low)s.")
-    elif low is None:
-        message = _("%(label)s must be at most %(high)s.")
-    else:
-        message = _("%(label)s must be from %(low)s to %(high)s.")
-    below = low is not None and isinstance(value, int | float) and value < low
-    code = "integer_below_min_value" if below else "integer_above_max_value"
-    return Problem(name, code, message % shown)
-
-
-def _only_when(spec: ModelSpec, parameter: Parameter) -> Problem:
-    message = _("%(label)s applies only when %(condition)s.") % {
-        "label": _(parameter.label),
-        "condition": condition_text(spec, parameter.only_when),
-    }
-    return Problem(parameter.name, "invalid_value", message)
-
-
-def _excludes(spec: ModelSpec, parameter: Parameter, other: str) -> Problem:
-    message = _("%(label)s cannot be combined with %(other)s.") % {
-        "label": _(parameter.label),
-        "other": label_of(spec, other),
-    }
-    return Problem(parameter.name, "invalid_value", message)
+    return out_of_range(parameter.name, value, low, high, _(parameter.label), parameter.kind)

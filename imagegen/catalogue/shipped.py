@@ -11,7 +11,7 @@ from typing import Any
 
 from django.utils.translation import gettext_noop as _
 
-from imagegen.catalogue.schema import ModelSpec
+from imagegen.catalogue.spec import ModelSpec
 
 GPT_SIZES = ["auto", "1024x1024", "1536x1024", "1024x1536"]
 # gpt-image-2 and later: any WxH, both edges multiples of 16, 1:3 to 3:1, at most 3840x2160.

@@ -1,0 +1,130 @@
+"""A model's description as the code reads it: `ModelSpec`, its `Parameter`s and `Rule`s, read
+once from the schema JSON (see schema.py), and the `Problem` a check reports."""
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from imagegen.catalogue.sizes import SizeRange
+
+FAMILIES = [
+    ("dall-e", "DALL·E"),
+    ("gpt-image", "GPT image"),
+    ("qwen", "Qwen image"),
+    ("seedream", "Seedream"),
+    ("other", "Other"),
+]
+RESULT_KINDS = [("url", "URL"), ("b64_json", "Base64")]
+KINDS = ("choice", "integer", "number", "boolean", "text", "size", "images")
+N = "n"  # the number of images: not a parameter of the schema, but rules may count it
+# Names the request body or the form already uses for something else.
+RESERVED_NAMES = frozenset({"model", "prompt", N, "width", "height", "switch_model"})
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """One parameter a model takes, as sent upstream under `name`."""
+
+    name: str
+    kind: str
+    label: str
+    help: str = ""
+    choices: tuple[str, ...] = ()  # choice: the values; size: the named sizes
+    minimum: float | None = None  # integer/number: the range; text: length; images: count
+    maximum: float | None = None
+    default: Any = None
+    send_default: bool = False  # send the default when the person leaves it unset
+    only_when: Mapping[str, tuple[Any, ...]] = field(default_factory=dict)
+    excludes: tuple[str, ...] = ()  # set to something other than its default, these must not be
+    custom: SizeRange | None = None  # size: any WxH within this range is accepted too
+
+    def is_set(self, values: Mapping[str, Any]) -> bool:
+        return values.get(self.name) not in (None, "", [])
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> "Parameter":
+        custom = data.get("custom")
+        return cls(
+            name=data["name"],
+            kind=data["kind"],
+            label=data.get("label") or data["name"],
+            help=data.get("help", ""),
+            choices=tuple(data.get("choices", ())),
+            minimum=data.get("minimum"),
+            maximum=data.get("maximum"),
+            default=data.get("default"),
+            send_default=data.get("send_default", False),
+            only_when={key: tuple(values) for key, values in data.get("only_when", {}).items()},
+            excludes=tuple(data.get("excludes", ())),
+            custom=SizeRange(**custom) if custom else None,
+        )
+
+
+@dataclass(frozen=True)
+class Rule:
+    """Between parameters: `if` these have these values, `then` those must have those; or the
+    named counts (images in a list, an integer's value) add up to `at_most`."""
+
+    when: Mapping[str, tuple[Any, ...]] = field(default_factory=dict)
+    then: Mapping[str, tuple[Any, ...]] = field(default_factory=dict)
+    at_most: int | None = None
+    total: tuple[str, ...] = ()
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> "Rule":
+        return cls(
+            when={key: tuple(values) for key, values in data.get("if", {}).items()},
+            then={key: tuple(values) for key, values in data.get("then", {}).items()},
+            at_most=data.get("at_most"),
+            total=tuple(data.get("total", ())),
+        )
+
+    def names(self) -> set[str]:
+        return {*self.when, *self.then, *self.total}
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Why a value cannot be sent: the parameter to blame, a code in the upstream's own
+    vocabulary, and a message in the active language."""
+
+    param: str
+    code: str
+    message: str
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """Everything the studio and the offline provider know about one model."""
+
+    name: str
+    label: str
+    family: str
+    prompt_max_length: int
+    max_images: int
+    parameters: tuple[Parameter, ...]
+    rules: tuple[Rule, ...] = ()
+    result_kind: str = "b64_json"  # what comes back when no parameter says otherwise
+    returns_revised_prompt: bool = False
+    returns_usage: bool = False
+
+    @classmethod
+    def from_schema(cls, schema: Mapping[str, Any], **facts: Any) -> "ModelSpec":
+        return cls(
+            parameters=tuple(Parameter.from_json(p) for p in schema.get("parameters", [])),
+            rules=tuple(Rule.from_json(r) for r in schema.get("rules", [])),
+            **facts,
+        )
+
+    def parameter(self, name: str) -> Parameter | None:
+        return next((p for p in self.parameters if p.name == name), None)
+
+    @property
+    def size(self) -> Parameter | None:
+        return next((p for p in self.parameters if p.kind == "size"), None)
+
+    @property
+    def streams(self) -> bool:
+        """Whether the model can send partial images as server-sent events."""
+        stream = self.parameter("stream")
+        return stream is not None and stream.kind == "boolean"
