@@ -5,6 +5,7 @@ parameters) is decided by `imagegen.catalogue.resolve`, the same check the reque
 offline provider make, and its problems are shown beside the fields they concern.
 """
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -198,7 +199,9 @@ class GenerateForm(forms.Form):
         for field in self.model_fields():
             parameter = self.spec.parameter(field.name)
             shown_help = _help(parameter, self.spec) if parameter else str(field.help_text)
-            controls.append(Control.of(field, shown_help))
+            only_when = parameter.only_when if parameter else {}
+            condition = json.dumps({name: list(values) for name, values in only_when.items()})
+            controls.append(Control.of(field, shown_help, condition if only_when else ""))
         return controls
 
 
@@ -217,9 +220,10 @@ class Control:
     options: list[tuple[str, Any, bool]]  # a select's (value, label, selected)
     attrs: SafeString
     help: str
+    only_when: str  # the schema's condition as JSON, for static/js/studio.js; "" when none
 
     @classmethod
-    def of(cls, field: forms.BoundField, help: str) -> "Control":
+    def of(cls, field: forms.BoundField, help: str, only_when: str = "") -> "Control":
         widget, current = field.field.widget, field.value()
         ids = [f"{field.auto_id}_helptext"] if help else []
         ids += [f"{field.auto_id}_error_{n}" for n in range(1, len(field.errors) + 1)]
@@ -229,16 +233,17 @@ class Control:
         extra |= {"aria-invalid": "true"} if field.errors else {}
         # flatatt escapes every value; the flags added to it are fixed text.
         flags = " required" if field.field.required else ""
-        if isinstance(widget, forms.CheckboxInput):
-            flags += " checked" if current else ""
-            return cls(field, "checkbox", "", [], mark_safe(flatatt(extra) + flags), help)  # noqa: S308
+        checkbox = isinstance(widget, forms.CheckboxInput)
+        flags += " checked" if checkbox and current else ""
         attrs = mark_safe(flatatt(extra) + flags)  # noqa: S308
+        if checkbox:
+            return cls(field, "checkbox", "", [], attrs, help, only_when)
         if isinstance(field.field, forms.ChoiceField):
             chosen = "" if current is None else str(current)
             options = [(str(v), label, str(v) == chosen) for v, label in field.field.choices]
-            return cls(field, "select", chosen, options, attrs, help)
+            return cls(field, "select", chosen, options, attrs, help, only_when)
         kind = "number" if isinstance(widget, forms.NumberInput) else "text"
-        return cls(field, kind, "" if current is None else str(current), [], attrs, help)
+        return cls(field, kind, "" if current is None else str(current), [], attrs, help, only_when)
 
 
 class NoModelAvailable(Exception):

@@ -59,3 +59,24 @@ document.addEventListener("htmx:configRequest", (event) => {
   const empty = [...form.entries()].filter(([, value]) => value === "").map(([name]) => name);
   for (const name of empty) form.delete(name);
 });
+
+// A model field that applies only while others have certain values (the schema's `only_when`,
+// carried as data-only-when) is hidden while they do not; without JavaScript it stays visible
+// and says when it applies. A field with an error always stays in view.
+function applyOnlyWhen() {
+  const fields = document.getElementById("model-fields");
+  if (!fields) return;
+  for (const field of fields.querySelectorAll("[data-only-when]")) {
+    const condition = JSON.parse(field.dataset.onlyWhen);
+    const holds = Object.entries(condition).every(([name, allowed]) => {
+      const control = fields.querySelector(`[name="${CSS.escape(name)}"]`);
+      if (!control) return false;
+      const value = control.type === "checkbox" ? control.checked : control.value;
+      return allowed.some((choice) => String(choice) === String(value));
+    });
+    field.hidden = !holds && !field.classList.contains("has-error");
+  }
+}
+document.addEventListener("change", (event) => { if (event.target.closest("#model-fields")) applyOnlyWhen(); });
+document.addEventListener("htmx:afterSettle", applyOnlyWhen);
+document.addEventListener("DOMContentLoaded", applyOnlyWhen);

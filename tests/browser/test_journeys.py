@@ -49,7 +49,11 @@ def test_the_form_adapts_to_each_model_family_and_each_family_generates(page: Pa
     assert option_values(page, "Output format") == ["png", "jpeg", "webp", "gif", "svg"]
     fields.get_by_label("Number of images").fill("1")
     fields.get_by_label("Size").select_option("1024x1024")
+    # Fields that apply only to a GIF wait until GIF is chosen (the schema's only_when).
+    expect(fields.get_by_label("Frames")).to_be_hidden()
+    expect(fields.get_by_label("Compression")).to_be_hidden()
     fields.get_by_label("Output format").select_option("gif")
+    expect(fields.get_by_label("Compression")).to_be_hidden()
     fields.get_by_label("Frames").fill("4")
     gif = submit_generation(page, "A paper windmill turning in the wind")
 
