@@ -151,9 +151,13 @@ def classify(
         return error("bad_response", False, MESSAGES["redirected"])
     if code in MODERATION_CODES or (status in {400, None} and "safety system" in shown.lower()):
         return error("moderation_blocked", False)
-    if status == 404 and not details:  # an HTML 404 page: the path is wrong, not the model
+    # A model is gone only when the upstream says so: the job then withdraws it from new jobs
+    # until the next sync. An HTML page or a proxy's {"detail": "Not Found"} means the path is
+    # wrong, not the model.
+    speaks_of_a_model = code == "model_not_found" or "model" in raw_message.lower()
+    if status == 404 and not speaks_of_a_model:
         return error("bad_response", False, MESSAGES["wrong_address"])
-    if code == "model_not_found" or status == 404:
+    if speaks_of_a_model and (code == "model_not_found" or status == 404):
         return error("model_not_found", False)
     if code in QUOTA_CODES or kind in QUOTA_CODES:
         return error("insufficient_quota", False)

@@ -374,6 +374,30 @@ def test_it_blames_the_base_url_not_the_model_for_an_html_404_page() -> None:
     assert "COMETAPI_BASE_URL" in raised.message
 
 
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"detail": "Not Found"},
+        {"error": "Not Found"},
+        {"error": {"message": "no route", "code": ""}},
+    ],
+)
+def test_a_json_404_that_names_no_model_blames_the_address_not_the_model(
+    body: dict[str, Any],
+) -> None:
+    raised, _ = fail(Upstream(httpx.Response(404, json=body)))
+
+    assert (raised.code, raised.retryable) == ("bad_response", False)
+    assert "COMETAPI_BASE_URL" in raised.message
+
+
+def test_a_404_that_says_the_model_does_not_exist_is_model_not_found() -> None:
+    message = "The model `gpt-image-1` does not exist or you do not have access to it."
+    raised, _ = fail(Upstream(error(404, None, message)))
+
+    assert raised.code == "model_not_found"
+
+
 def test_it_maps_an_error_envelope_inside_a_200_answer() -> None:
     answer = httpx.Response(200, json={"error": {"message": "x", "code": "moderation_blocked"}})
 
