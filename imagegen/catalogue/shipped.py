@@ -225,7 +225,7 @@ def shipped_model(name: str) -> dict[str, Any] | None:
 
 # The model-level facts a ModelSpec carries, beside the schema.
 SPEC_FACTS = ["name", "label", "family", "prompt_max_length", "max_images", "result_kind",
-              "returns_revised_prompt", "returns_usage"]  # fmt: skip
+              "returns_revised_prompt", "returns_usage", "can_edit"]  # fmt: skip
 
 
 def shipped_spec(name: str) -> ModelSpec | None:

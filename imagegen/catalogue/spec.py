@@ -107,6 +107,7 @@ class ModelSpec:
     result_kind: str = "b64_json"  # what comes back when no parameter says otherwise
     returns_revised_prompt: bool = False
     returns_usage: bool = False
+    can_edit: bool = False  # also served by POST /images/edits
 
     @classmethod
     def from_schema(cls, schema: Mapping[str, Any], **facts: Any) -> "ModelSpec":

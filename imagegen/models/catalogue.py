@@ -139,6 +139,7 @@ class ImageModel(models.Model):
             result_kind=self.result_kind,
             returns_revised_prompt=self.returns_revised_prompt,
             returns_usage=self.returns_usage,
+            can_edit=self.can_edit,
         )
 
     @cached_property
