@@ -126,7 +126,7 @@ class GenerateForm(forms.Form):
                 label=_("Number of images"), initial=1, widget=_number_widget(1, spec.max_images)
             )
         for parameter in spec.parameters:
-            if parameter is not size and (field := _field(parameter, spec)):
+            if parameter is not size and (field := _field(parameter)):
                 self.fields[parameter.name] = field
 
     def _fit_initial(self) -> None:
@@ -259,7 +259,7 @@ def _size_field(size: Parameter) -> forms.ChoiceField:
     )
 
 
-def _field(parameter: Parameter, spec: ModelSpec) -> forms.Field | None:
+def _field(parameter: Parameter) -> forms.Field | None:
     # Help is worked out only when the page is drawn (model_controls): a submit never needs it.
     common: dict[str, Any] = {"label": _(parameter.label), "required": False}
     kind, default = parameter.kind, parameter.default
