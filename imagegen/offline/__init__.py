@@ -3,6 +3,7 @@
 What the rest of the studio may use is named here; nothing outside reaches into the modules:
   transport.py    OfflineProvider, the transport: routes, latency, URL results, streaming
   requests.py     parse_generation: validates a generation request as the real endpoint does
+  edits.py        read_form, parse_edit, draw_edit: multipart edits of uploaded images
   faults.py       the failures it can imitate (FAULT_NAMES), from a queue or `[fault:NAME]`
   model_lists.py  GET /models and CometAPI's public GET /api/models
   drawing.py      draw_image: the deterministic pictures (png, jpeg, webp, gif, svg)
@@ -10,6 +11,7 @@ What the rest of the studio may use is named here; nothing outside reaches into 
 """
 
 from imagegen.offline.drawing import FRAME_COUNTS, MIME_TYPES, draw_image
+from imagegen.offline.edits import Edit, draw_edit, parse_edit, read_form
 from imagegen.offline.faults import BODY_FAULTS, FAULT_NAMES
 from imagegen.offline.model_lists import OFFERED, RETIRED, models_page, public_catalogue
 from imagegen.offline.requests import Generation, Refused, catalogue_names, parse_generation
@@ -22,12 +24,16 @@ __all__ = [
     "MIME_TYPES",
     "OFFERED",
     "RETIRED",
+    "Edit",
     "Generation",
     "OfflineProvider",
     "Refused",
     "catalogue_names",
+    "draw_edit",
     "draw_image",
     "models_page",
+    "parse_edit",
     "parse_generation",
     "public_catalogue",
+    "read_form",
 ]

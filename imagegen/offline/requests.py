@@ -84,7 +84,7 @@ def parse_generation(
     """The request as a Generation, or raise Refused with the error the endpoint would send."""
     if not isinstance(body, dict):
         raise Refused("The request body must be a JSON object.", None, "invalid_type")
-    spec = _spec(_string(body, "model"), find_spec or catalogue_spec)
+    spec = served_spec(_string(body, "model"), find_spec or catalogue_spec)
     described = {p.name for p in spec.parameters}
     # Fields every model takes unchecked, unless the model's schema describes them itself.
     unchecked = (_ALWAYS | (_GPT_ONLY if spec.family == "gpt-image" else set())) - described
@@ -156,7 +156,8 @@ def catalogue_names() -> list[str]:
         return []
 
 
-def _spec(model: str | None, find_spec: Callable[[str], ModelSpec | None]) -> ModelSpec:
+def served_spec(model: str | None, find_spec: Callable[[str], ModelSpec | None]) -> ModelSpec:
+    """The schema of a model the upstream still serves, or raise Refused (404 model_not_found)."""
     if model is None:
         raise Refused("Missing required parameter: 'model'.", "model", "missing_required_parameter")
     # A retired model's dated snapshots (gpt-image-1.5-2025-12-16) went with it.

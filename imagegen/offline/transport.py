@@ -3,12 +3,13 @@
 It is the upstream whenever COMETAPI_KEY is unset, and the one the tests use. Only the transport
 changes, so imagegen/service.py runs the same code online and offline. It answers any host:
   POST …/images/generations          validates like the real endpoint (requests.py), draws
+  POST …/images/edits                multipart edits of uploaded images (edits.py), same answers
   GET  …/offline-files/<token>.<ext> a URL result, re-drawn from its signed token; expires (403)
   GET  …/api/models                  CometAPI's public catalogue, no key needed (model_lists.py)
   GET  …/models                      the models the offline key may use (model_lists.py)
   anything else                      an HTML page, as CometAPI answers a wrong path (api.md §5)
-Faults (faults.py) come from the constructor's queue, which generations and both model lists
-take from in turn, or from a `[fault:NAME]` in a prompt; a directive with an unknown name is
+Faults (faults.py) come from the constructor's queue, which generations, edits and both model
+lists take from in turn, or from a `[fault:NAME]` in a prompt; a directive with an unknown name is
 ignored, as the real endpoint would ignore it.
 """
 
@@ -27,6 +28,7 @@ from django.conf import settings
 from django.core import signing
 
 from imagegen.offline.drawing import MIME_TYPES, draw_image
+from imagegen.offline.edits import Edit, draw_edit, parse_edit, read_form
 from imagegen.offline.faults import (
     FAULT_NAMES,
     HTML_PAGE,
@@ -44,6 +46,7 @@ from imagegen.offline.requests import Generation, Refused, parse_generation
 logger = logging.getLogger(__name__)
 
 GENERATIONS_PATH = "/images/generations"
+EDITS_PATH = "/images/edits"
 FILES_PATH = "/offline-files/"
 MODELS_PATH = "/models"
 CATALOGUE_PATH = "/api/models"  # on the host's root, not under /v1
@@ -93,6 +96,8 @@ class OfflineProvider(httpx.BaseTransport):
         path = request.url.path
         if request.method == "POST" and path.endswith(GENERATIONS_PATH):
             return self._generate(request, request_id)
+        if request.method == "POST" and path.endswith(EDITS_PATH):
+            return self._edit(request, request_id)
         if request.method == "GET" and FILES_PATH in path:
             return self._serve_file(request, request_id)
         if request.method == "GET" and path.endswith((CATALOGUE_PATH, MODELS_PATH)):
@@ -129,13 +134,7 @@ class OfflineProvider(httpx.BaseTransport):
         try:
             generation = parse_generation(body)
         except Refused as refused:
-            return invalid_request(
-                refused.message,
-                request_id,
-                param=refused.param,
-                code=refused.code,
-                status=refused.status,
-            )
+            return _refusal(refused, request_id)
         # What arrived, as a real upstream's request log would show it (reference images are
         # counted, not logged: they are whole pictures).
         received = {
@@ -147,39 +146,80 @@ class OfflineProvider(httpx.BaseTransport):
             generation.spec.name,
             json.dumps(received, sort_keys=True),
         )
+        return self._answer(request, request_id, generation, fault)
+
+    def _edit(self, request: httpx.Request, request_id: str) -> httpx.Response:
+        # Faults as for a generation: the queue first, else a directive in the prompt field.
+        fault = self._next_fault()
+        form = read_form(request)
+        if fault is None:
+            fault = _directive(form.fields.get("prompt"))
+        if fault and (answer := fault_response(fault, request, request_id, self._clock)):
+            return answer
+        try:
+            edit = parse_edit(form)
+        except Refused as refused:
+            return _refusal(refused, request_id)
+        logger.info(
+            "offline provider received an edit model=%s images=%d mask=%s parameters=%s",
+            edit.generation.spec.name,
+            edit.image_count,
+            edit.region is not None,
+            json.dumps(edit.generation.received, sort_keys=True),
+        )
+        return self._answer(request, request_id, edit.generation, fault, edit)
+
+    def _answer(
+        self,
+        request: httpx.Request,
+        request_id: str,
+        generation: Generation,
+        fault: str | None,
+        edit: Edit | None = None,
+    ) -> httpx.Response:
         if generation.stream:
             headers = {"content-type": "text/event-stream", "x-request-id": request_id}
-            events = _EventStream(self._events(generation, fault))
+            events = _EventStream(self._events(generation, fault, edit))
             return httpx.Response(200, headers=headers, stream=events)
         if self.latency > 0:
             self._sleep(self.latency)
-        images = [self._image(request, generation, index, fault) for index in range(generation.n)]
+        images = [
+            self._image(request, generation, index, fault, edit) for index in range(generation.n)
+        ]
         answer: dict[str, Any] = {"created": int(self._clock()), "data": images}
         if generation.spec.family == _GPT_IMAGE:
-            answer |= generation.echoed_settings() | {"usage": _usage(generation)}
+            answer |= generation.echoed_settings() | {"usage": _usage(generation, edit)}
         return json_response(200, json.dumps(answer).encode(), request_id)
 
     def _image(
-        self, request: httpx.Request, generation: Generation, index: int, fault: str | None
+        self,
+        request: httpx.Request,
+        generation: Generation,
+        index: int,
+        fault: str | None,
+        edit: Edit | None = None,
     ) -> dict[str, str]:
         item: dict[str, str] = {}
-        if generation.response_format == "url" and fault != "bad_base64":
+        # An edit is always sent as base64: a URL token could not carry its input images.
+        if generation.response_format == "url" and fault != "bad_base64" and edit is None:
             item["url"] = self._file_url(request, generation, index, fault)
         else:
-            item["b64_json"] = encode_image(_draw(generation, index), fault)
+            item["b64_json"] = encode_image(_draw(generation, index, edit=edit), fault)
         if generation.spec.returns_revised_prompt:
             item["revised_prompt"] = generation.revised_prompt()
         return item
 
-    def _events(self, generation: Generation, fault: str | None) -> Iterator[bytes]:
-        """The SSE blocks of a streamed generation, drawn one by one as the client reads."""
+    def _events(
+        self, generation: Generation, fault: str | None, edit: Edit | None = None
+    ) -> Iterator[bytes]:
+        """The SSE blocks of a streamed generation or edit, drawn one by one as the client reads."""
         pause = self.latency / (generation.partial_images + 1)
         for index in range(generation.partial_images):
             self._pause(pause)
             # Sharper with each partial: 0.4 for the last, 0.16 before it, and so on.
             detail = 0.4 ** (generation.partial_images - index)
-            b64 = encode_image(_draw(generation, 0, detail))
-            event = self._stream_event(generation, "partial_image", b64)
+            b64 = encode_image(_draw(generation, 0, detail, edit=edit))
+            event = self._stream_event(generation, "partial_image", b64, edit)
             yield _sse(event | {"partial_image_index": index})
         if fault == "stream_cut":
             return
@@ -189,12 +229,15 @@ class OfflineProvider(httpx.BaseTransport):
             yield _sse({"type": "error", "error": error | {"code": "server_error"}}, name="error")
             return
         self._pause(pause)
-        b64 = encode_image(_draw(generation, 0), fault)
-        event = self._stream_event(generation, "completed", b64)
-        yield _sse(event | {"usage": _usage(generation)})
+        b64 = encode_image(_draw(generation, 0, edit=edit), fault)
+        event = self._stream_event(generation, "completed", b64, edit)
+        yield _sse(event | {"usage": _usage(generation, edit)})
 
-    def _stream_event(self, generation: Generation, kind: str, b64: str) -> dict[str, Any]:
-        event = {"type": f"image_generation.{kind}", "b64_json": b64}
+    def _stream_event(
+        self, generation: Generation, kind: str, b64: str, edit: Edit | None = None
+    ) -> dict[str, Any]:
+        prefix = "image_generation" if edit is None else "image_edit"
+        event = {"type": f"{prefix}.{kind}", "b64_json": b64}
         return event | {"created_at": int(self._clock())} | generation.echoed_settings()
 
     def _pause(self, seconds: float) -> None:
@@ -253,7 +296,11 @@ class _EventStream(httpx.SyncByteStream):
         yield from self._events
 
 
-def _draw(generation: Generation, index: int, detail: float = 1.0) -> bytes:
+def _draw(
+    generation: Generation, index: int, detail: float = 1.0, *, edit: Edit | None = None
+) -> bytes:
+    if edit is not None:
+        return draw_edit(edit, index, detail)
     return draw_image(
         generation.prompt,
         generation.width,
@@ -281,18 +328,30 @@ def _sse(data: dict[str, Any], *, name: str | None = None) -> bytes:
     return f"event: {name or data['type']}\ndata: {json.dumps(data)}\n\n".encode()
 
 
-def _usage(generation: Generation) -> dict[str, Any]:
-    """Plausible token counts: about four characters a text token, output by quality and area."""
+def _usage(generation: Generation, edit: Edit | None = None) -> dict[str, Any]:
+    """Plausible token counts: about four characters a text token, output by quality and area,
+    and an edit's input images as edits.py counts them."""
     text_tokens = max(1, len(generation.prompt) // 4)
+    image_tokens = 0 if edit is None else edit.image_tokens
     per_image = _OUTPUT_TOKENS.get(generation.quality, _OUTPUT_TOKENS["medium"])
     output_tokens = round(per_image * generation.width * generation.height / _MEGAPIXEL)
     output_tokens *= generation.n
     return {
-        "input_tokens": text_tokens,
-        "input_tokens_details": {"text_tokens": text_tokens, "image_tokens": 0},
+        "input_tokens": text_tokens + image_tokens,
+        "input_tokens_details": {"text_tokens": text_tokens, "image_tokens": image_tokens},
         "output_tokens": output_tokens,
-        "total_tokens": text_tokens + output_tokens,
+        "total_tokens": text_tokens + image_tokens + output_tokens,
     }
+
+
+def _refusal(refused: Refused, request_id: str) -> httpx.Response:
+    return invalid_request(
+        refused.message,
+        request_id,
+        param=refused.param,
+        code=refused.code,
+        status=refused.status,
+    )
 
 
 def _read_json(request: httpx.Request) -> Any:
