@@ -78,6 +78,9 @@ class ImageModelAdmin(admin.ModelAdmin):
         (_("Life"), {"fields": ["released_on", "retires_on", "replacement"]}),
     ]
 
+    def get_queryset(self, request: HttpRequest) -> QuerySet[ImageModel]:
+        return super().get_queryset(request).with_live()  # availability without a query a row
+
     @admin.display(description=_("Shuts down"), ordering="retires_on")
     def ends(self, model: ImageModel) -> date | None:
         return model.shuts_down_on(model.live)

@@ -454,3 +454,16 @@ def test_people_who_are_not_staff_cannot_reach_any_of_it(
     assert list(UpstreamModel.objects.values_list("name", flat=True)) == ["flux-2-pro"]
     assert not ImageModel.objects.filter(name="flux-2-pro").exists()
     assert ImageModel.objects.get(name="qwen-image").label == "Qwen Image"
+
+
+def test_the_model_list_reads_every_models_availability_with_the_rows(
+    root_client: Client, django_assert_max_num_queries: Any
+) -> None:
+    for name in ("gpt-image-2", "qwen-image", "dall-e-3"):
+        UpstreamModel.objects.create(name=name, offered=name != "qwen-image")
+    root_client.get(CHANGELIST)  # warm: sessions, content types
+
+    with django_assert_max_num_queries(12):  # not one more a model (13 are shipped)
+        text = page_text(root_client.get(CHANGELIST))
+
+    assert "yes (offered by the key)" in text and "no (not offered by the key)" in text

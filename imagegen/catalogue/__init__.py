@@ -17,7 +17,16 @@ from imagegen.catalogue.labels import CUSTOM_SIZE, value_label
 from imagegen.catalogue.schema import check_value, resolve
 from imagegen.catalogue.shipped import BASIC_SCHEMA, SHIPPED_MODELS, shipped_model, shipped_spec
 from imagegen.catalogue.sizes import SizeRange, parse_size, pixels_of
-from imagegen.catalogue.spec import FAMILIES, RESULT_KINDS, ModelSpec, N, Parameter, Problem, Rule
+from imagegen.catalogue.spec import (
+    FAMILIES,
+    RESULT_KINDS,
+    SPEC_FACTS,
+    ModelSpec,
+    N,
+    Parameter,
+    Problem,
+    Rule,
+)
 from imagegen.catalogue.wording import condition_text, label_of, list_text
 
 __all__ = [
@@ -27,6 +36,7 @@ __all__ = [
     "RESULT_KINDS",
     "SCHEMA_SHAPE",
     "SHIPPED_MODELS",
+    "SPEC_FACTS",
     "ModelSpec",
     "N",
     "Parameter",

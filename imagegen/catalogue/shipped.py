@@ -11,7 +11,7 @@ from typing import Any
 
 from django.utils.translation import gettext_noop as _
 
-from imagegen.catalogue.spec import ModelSpec
+from imagegen.catalogue.spec import SPEC_FACTS, ModelSpec
 
 GPT_SIZES = ["auto", "1024x1024", "1536x1024", "1024x1536"]
 # gpt-image-2 and later: any WxH, both edges multiples of 16, 1:3 to 3:1, at most 3840x2160.
@@ -221,11 +221,6 @@ BASIC_SCHEMA: dict[str, Any] = {"parameters": [size(["1024x1024"], "1024x1024")]
 
 def shipped_model(name: str) -> dict[str, Any] | None:
     return next((values for values in SHIPPED_MODELS if values["name"] == name), None)
-
-
-# The model-level facts a ModelSpec carries, beside the schema.
-SPEC_FACTS = ["name", "label", "family", "prompt_max_length", "max_images", "result_kind",
-              "returns_revised_prompt", "returns_usage", "can_edit"]  # fmt: skip
 
 
 def shipped_spec(name: str) -> ModelSpec | None:

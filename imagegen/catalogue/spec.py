@@ -2,7 +2,7 @@
 once from the schema JSON (see schema.py), and the `Problem` a check reports."""
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from imagegen.catalogue.sizes import SizeRange
@@ -129,3 +129,8 @@ class ModelSpec:
         """Whether the model can send partial images as server-sent events."""
         stream = self.parameter("stream")
         return stream is not None and stream.kind == "boolean"
+
+
+# The model-level facts a ModelSpec carries beside its schema: what `ImageModel.spec()` and
+# `shipped_spec()` read from a row or from the shipped data.
+SPEC_FACTS = [f.name for f in fields(ModelSpec) if f.name not in {"parameters", "rules"}]

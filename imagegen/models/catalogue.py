@@ -6,6 +6,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import connections, models
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
@@ -13,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from imagegen.catalogue import (
     FAMILIES,
     RESULT_KINDS,
+    SPEC_FACTS,
     ModelSpec,
     readable,
     schema_errors,
@@ -35,6 +37,15 @@ class ImageModelQuerySet(models.QuerySet["ImageModel"]):
     def enabled(self) -> "ImageModelQuerySet":
         return self.filter(enabled=True)
 
+    def with_live(self) -> "ImageModelQuerySet":
+        """Each model with what the live list says of it (`ImageModel.live`), in the same query:
+        for lists that show every model's availability, such as admin's."""
+        live = UpstreamModel.objects.filter(name=OuterRef("name"))
+        return self.annotate(
+            live_offered=Subquery(live.values("offered")[:1]),
+            live_shutdown_on=Subquery(live.values("shutdown_on")[:1]),
+        )
+
     def for_new_jobs(self, today: date | None = None) -> list["ImageModel"]:
         """Enabled models a new job may use: not retired, unless the live list still offers
         them; not withdrawn by the live list. In position order; the first is the default.
@@ -49,13 +60,6 @@ class ImageModelQuerySet(models.QuerySet["ImageModel"]):
             models=quote(ImageModel._meta.db_table), live=quote(UpstreamModel._meta.db_table)
         )
         models = list(self.raw(sql))
-        for model in models:
-            offered, ends = model.live_offered, model.live_shutdown_on
-            if isinstance(ends, str):  # SQLite returns a raw column's date as text
-                ends = date.fromisoformat(ends)
-            model.live = None
-            if offered is not None:
-                model.live = UpstreamModel(name=model.name, offered=bool(offered), shutdown_on=ends)
         return [m for m in models if m.is_available(m.live, day)]
 
 
@@ -130,22 +134,21 @@ class ImageModel(models.Model):
 
     def spec(self) -> ModelSpec:
         return ModelSpec.from_schema(
-            self.schema,
-            name=self.name,
-            label=self.label,
-            family=self.family,
-            prompt_max_length=self.prompt_max_length,
-            max_images=self.max_images,
-            result_kind=self.result_kind,
-            returns_revised_prompt=self.returns_revised_prompt,
-            returns_usage=self.returns_usage,
-            can_edit=self.can_edit,
+            self.schema, **{fact: getattr(self, fact) for fact in SPEC_FACTS}
         )
 
     @cached_property
     def live(self) -> "UpstreamModel | None":
-        """What the live list last said of this model (None: it has never listed it)."""
-        return UpstreamModel.objects.filter(name=self.name).first()
+        """What the live list last said of this model (None: it has never listed it): from the
+        columns `for_new_jobs()` and `with_live()` read with the row, else looked up."""
+        if not hasattr(self, "live_offered"):
+            return UpstreamModel.objects.filter(name=self.name).first()
+        if self.live_offered is None:
+            return None
+        ends = self.live_shutdown_on
+        if isinstance(ends, str):  # SQLite gives a raw query's date column as text
+            ends = date.fromisoformat(ends)
+        return UpstreamModel(name=self.name, offered=bool(self.live_offered), shutdown_on=ends)
 
     def shuts_down_on(self, live: "UpstreamModel | None") -> date | None:
         """The live list's word when it has listed the model (its date, or none announced),
@@ -179,10 +182,6 @@ EXPORTED_FIELDS = [
 
 
 class UpstreamModelQuerySet(models.QuerySet["UpstreamModel"]):
-    def by_name(self, names: list[str]) -> dict[str, "UpstreamModel"]:
-        rows = self.filter(name__in=names).only("name", "offered", "shutdown_on")
-        return {row.name: row for row in rows}
-
     def undescribed_images(self) -> "UpstreamModelQuerySet":
         """Image models the key offers that the catalogue does not describe."""
         return self.filter(offered=True, model_type="image").exclude(
