@@ -1,7 +1,8 @@
 """The offline provider: a stand-in for CometAPI's image endpoint, plugged in as an httpx transport.
 
 What the rest of the studio may use is named here; nothing outside reaches into the modules:
-  transport.py    OfflineProvider, the transport: routes, latency, URL results, streaming
+  transport.py    OfflineProvider, the transport: routes, latency, URL results, faults
+  answers.py      what answers carry: the pictures, token counts, the event stream
   requests.py     parse_generation: validates a generation request as the real endpoint does
   edits.py        read_form, parse_edit, draw_edit: multipart edits of uploaded images
   faults.py       the failures it can imitate (FAULT_NAMES), from a queue or `[fault:NAME]`

@@ -27,8 +27,9 @@ import httpx
 from django.conf import settings
 from django.core import signing
 
+from imagegen.offline.answers import EventStream, draw, drawing_options, sse, usage
 from imagegen.offline.drawing import MIME_TYPES, draw_image
-from imagegen.offline.edits import Edit, draw_edit, parse_edit, read_form
+from imagegen.offline.edits import Edit, parse_edit, read_form
 from imagegen.offline.faults import (
     FAULT_NAMES,
     HTML_PAGE,
@@ -53,9 +54,6 @@ CATALOGUE_PATH = "/api/models"  # on the host's root, not under /v1
 _SIGNING_SALT = "imagegen.offline.files"
 _GPT_IMAGE = "gpt-image"  # the family whose answers echo their settings and carry usage
 _DIRECTIVE = re.compile(r"\[fault:([a-z0-9_]+)\]")
-# OpenAI's output tokens for one 1024x1024 image; other sizes scale by area.
-_OUTPUT_TOKENS = {"low": 272, "medium": 1056, "high": 4160}
-_MEGAPIXEL = 1024 * 1024
 
 
 class OfflineProvider(httpx.BaseTransport):
@@ -179,7 +177,7 @@ class OfflineProvider(httpx.BaseTransport):
     ) -> httpx.Response:
         if generation.stream:
             headers = {"content-type": "text/event-stream", "x-request-id": request_id}
-            events = _EventStream(self._events(generation, fault, edit))
+            events = EventStream(self._events(generation, fault, edit))
             return httpx.Response(200, headers=headers, stream=events)
         if self.latency > 0:
             self._sleep(self.latency)
@@ -188,7 +186,7 @@ class OfflineProvider(httpx.BaseTransport):
         ]
         answer: dict[str, Any] = {"created": int(self._clock()), "data": images}
         if generation.spec.family == _GPT_IMAGE:
-            answer |= generation.echoed_settings() | {"usage": _usage(generation, edit)}
+            answer |= generation.echoed_settings() | {"usage": usage(generation, edit)}
         return json_response(200, json.dumps(answer).encode(), request_id)
 
     def _image(
@@ -204,7 +202,7 @@ class OfflineProvider(httpx.BaseTransport):
         if generation.response_format == "url" and fault != "bad_base64" and edit is None:
             item["url"] = self._file_url(request, generation, index, fault)
         else:
-            item["b64_json"] = encode_image(_draw(generation, index, edit=edit), fault)
+            item["b64_json"] = encode_image(draw(generation, index, edit=edit), fault)
         if generation.spec.returns_revised_prompt:
             item["revised_prompt"] = generation.revised_prompt()
         return item
@@ -218,20 +216,20 @@ class OfflineProvider(httpx.BaseTransport):
             self._pause(pause)
             # Sharper with each partial: 0.4 for the last, 0.16 before it, and so on.
             detail = 0.4 ** (generation.partial_images - index)
-            b64 = encode_image(_draw(generation, 0, detail, edit=edit))
+            b64 = encode_image(draw(generation, 0, detail, edit=edit))
             event = self._stream_event(generation, "partial_image", b64, edit)
-            yield _sse(event | {"partial_image_index": index})
+            yield sse(event | {"partial_image_index": index})
         if fault == "stream_cut":
             return
         if fault == "stream_error":
             # No error event is documented; the SDK fails on any event with a top-level "error".
             error = {"message": "The server had an error.", "type": "server_error", "param": None}
-            yield _sse({"type": "error", "error": error | {"code": "server_error"}}, name="error")
+            yield sse({"type": "error", "error": error | {"code": "server_error"}}, name="error")
             return
         self._pause(pause)
-        b64 = encode_image(_draw(generation, 0, edit=edit), fault)
+        b64 = encode_image(draw(generation, 0, edit=edit), fault)
         event = self._stream_event(generation, "completed", b64, edit)
-        yield _sse(event | {"usage": _usage(generation, edit)})
+        yield sse(event | {"usage": usage(generation, edit)})
 
     def _stream_event(
         self, generation: Generation, kind: str, b64: str, edit: Edit | None = None
@@ -255,7 +253,7 @@ class OfflineProvider(httpx.BaseTransport):
                 "size": [generation.width, generation.height],
                 "format": generation.output_format,
                 "index": index,
-                "options": _drawing_options(generation),
+                "options": drawing_options(generation),
                 "expires": self._clock() + lifetime,
                 "junk": fault == "not_an_image",
             },
@@ -284,64 +282,6 @@ class OfflineProvider(httpx.BaseTransport):
             data = draw_image(file["prompt"], width, height, variant=file["index"], **options)
         headers = {"content-type": MIME_TYPES[file["format"]], "x-request-id": request_id}
         return httpx.Response(200, headers=headers, content=data)
-
-
-class _EventStream(httpx.SyncByteStream):
-    """A response body produced lazily, so partial images reach the client before the final."""
-
-    def __init__(self, events: Iterator[bytes]) -> None:
-        self._events = events
-
-    def __iter__(self) -> Iterator[bytes]:
-        yield from self._events
-
-
-def _draw(
-    generation: Generation, index: int, detail: float = 1.0, *, edit: Edit | None = None
-) -> bytes:
-    if edit is not None:
-        return draw_edit(edit, index, detail)
-    return draw_image(
-        generation.prompt,
-        generation.width,
-        generation.height,
-        fmt=generation.output_format,
-        compression=generation.compression,
-        variant=index,
-        detail=detail,
-        **_drawing_options(generation),
-    )
-
-
-def _drawing_options(generation: Generation) -> dict[str, Any]:
-    """What else shapes the picture, also carried in a URL result's token to re-draw it."""
-    return {
-        "transparent": generation.transparent,
-        "seed": generation.seed,
-        "watermark": generation.watermark,
-        "frame_count": generation.frame_count,
-        "frame_duration_ms": generation.frame_duration_ms,
-    }
-
-
-def _sse(data: dict[str, Any], *, name: str | None = None) -> bytes:
-    return f"event: {name or data['type']}\ndata: {json.dumps(data)}\n\n".encode()
-
-
-def _usage(generation: Generation, edit: Edit | None = None) -> dict[str, Any]:
-    """Plausible token counts: about four characters a text token, output by quality and area,
-    and an edit's input images as edits.py counts them."""
-    text_tokens = max(1, len(generation.prompt) // 4)
-    image_tokens = 0 if edit is None else edit.image_tokens
-    per_image = _OUTPUT_TOKENS.get(generation.quality, _OUTPUT_TOKENS["medium"])
-    output_tokens = round(per_image * generation.width * generation.height / _MEGAPIXEL)
-    output_tokens *= generation.n
-    return {
-        "input_tokens": text_tokens + image_tokens,
-        "input_tokens_details": {"text_tokens": text_tokens, "image_tokens": image_tokens},
-        "output_tokens": output_tokens,
-        "total_tokens": text_tokens + image_tokens + output_tokens,
-    }
 
 
 def _refusal(refused: Refused, request_id: str) -> httpx.Response:
