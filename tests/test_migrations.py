@@ -15,6 +15,7 @@ from imagegen.catalogue import resolve, schema_errors, shipped_model
 pytestmark = pytest.mark.django_db(transaction=True)
 
 AFTER = [("imagegen", "0006_model_schemas")]
+LATEST = [("imagegen", "0007_edits_and_references")]
 
 
 def migrate(targets: list[tuple[str, str]]) -> Any:
@@ -85,7 +86,7 @@ def test_edited_rows_keep_every_edit_in_their_new_schema(old_apps: Any) -> None:
 
 
 def test_unedited_shipped_rows_come_out_equal_to_the_shipped_schemas(old_apps: Any) -> None:
-    new_apps = migrate(AFTER)
+    new_apps = migrate(LATEST)
     ImageModel = new_apps.get_model("imagegen", "ImageModel")
 
     for row in ImageModel.objects.all():
@@ -112,7 +113,7 @@ def test_old_generations_keep_their_parameters_and_can_still_be_sent(old_apps: A
             owner=owner, model_name=model_name, prompt="a lantern", parameters=parameters
         )
 
-    new_apps = migrate(AFTER)
+    new_apps = migrate(LATEST)
     from imagegen.models import Generation as LiveGeneration
     from imagegen.models import ImageModel as LiveImageModel
 
@@ -135,3 +136,60 @@ def test_going_back_rebuilds_the_columns_from_the_schema(old_apps: Any) -> None:
     assert gpt.custom_sizes and gpt.supports_streaming and gpt.supports_compression
     assert gpt.qualities == ["auto", "low", "medium", "high"]
     assert ImageModel.objects.get(name="dall-e-3").styles == ["vivid", "natural"]
+
+
+def test_0007_adds_the_endpoints_and_keeps_every_edit(old_apps: Any) -> None:
+    apps = migrate(AFTER)
+    ImageModel = apps.get_model("imagegen", "ImageModel")
+    gpt = ImageModel.objects.get(name="gpt-image-2")
+    # An administrator relabelled moderation and limited Seedream to 4 references.
+    schema = gpt.schema
+    moderation = next(p for p in schema["parameters"] if p["name"] == "moderation")
+    moderation["label"] = "Content filter"
+    schema["parameters"] = [p for p in schema["parameters"] if p["name"] != "image"]
+    gpt.save()
+    seedream = ImageModel.objects.get(name="doubao-seedream-5-0-260128")
+    for parameter in seedream.schema["parameters"]:
+        if parameter["name"] == "image":
+            parameter.pop("endpoints", None)
+            parameter["maximum"] = 4
+    seedream.save()
+    old_fidelity = ImageModel.objects.get(name="gpt-image-1.5")
+    old_fidelity.schema["parameters"] = [
+        {k: v for k, v in p.items() if k != "endpoints"}
+        for p in old_fidelity.schema["parameters"]
+        if p["name"] not in {"input_fidelity", "image"}
+    ]
+    old_fidelity.save()
+
+    new_apps = migrate(LATEST)
+    ImageModel = new_apps.get_model("imagegen", "ImageModel")
+    by_name = {
+        row.name: {p["name"]: p for p in row.schema["parameters"]}
+        for row in ImageModel.objects.all()
+    }
+    gpt_parameters = by_name["gpt-image-2"]
+    assert gpt_parameters["moderation"]["label"] == "Content filter"  # the edit is kept
+    assert gpt_parameters["moderation"]["endpoints"] == ["generations"]
+    assert gpt_parameters["image"] == {
+        "name": "image", "kind": "images", "label": "Reference images", "maximum": 16,
+        "endpoints": ["edits"],
+    }  # fmt: skip
+    assert by_name["doubao-seedream-5-0-260128"]["image"]["maximum"] == 4
+    assert by_name["doubao-seedream-5-0-260128"]["image"]["endpoints"] == ["generations"]
+    fidelity = by_name["gpt-image-1.5"]
+    assert list(fidelity).index("input_fidelity") == list(fidelity).index("moderation") + 1
+    assert fidelity["input_fidelity"]["endpoints"] == ["edits"]
+    assert "input_fidelity" not in by_name["gpt-image-2"]
+    for row in ImageModel.objects.all():
+        assert schema_errors(row.schema) == [], row.name
+
+    back = migrate(AFTER)
+    ImageModel = back.get_model("imagegen", "ImageModel")
+    gpt = ImageModel.objects.get(name="gpt-image-2")
+    names = [p["name"] for p in gpt.schema["parameters"]]
+    assert "image" not in names
+    assert all("endpoints" not in p for p in gpt.schema["parameters"])
+    assert next(p for p in gpt.schema["parameters"] if p["name"] == "moderation")["label"] == (
+        "Content filter"
+    )

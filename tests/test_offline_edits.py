@@ -311,7 +311,10 @@ def test_it_refuses_a_mask_of_another_size_than_the_first_image(client: httpx.Cl
         ({"n": "11"}, "n", None),
         ({"size": "1000x1000"}, "size", "invalid_value"),
         ({"response_format": "url"}, "response_format", "unknown_parameter"),
-        ({"input_fidelity": "medium"}, "input_fidelity", "invalid_value"),
+        # gpt-image-2 keeps every input's details; only gpt-image-1 and 1.5 took this.
+        ({"input_fidelity": "high"}, "input_fidelity", "unknown_parameter"),
+        # OpenAI's multipart edit has no moderation field (api.md §7).
+        ({"moderation": "low"}, "moderation", "unknown_parameter"),
         ({"prompt": " "}, "prompt", "empty_string"),
     ],
 )
@@ -327,9 +330,7 @@ def test_it_refuses_parameters_outside_the_models_schema(
 
 
 def test_typed_fields_within_the_schema_are_accepted(client: httpx.Client) -> None:
-    response = edit(
-        client, output_format="webp", output_compression="50", input_fidelity="high", n="2"
-    )
+    response = edit(client, output_format="webp", output_compression="50", quality="low", n="2")
 
     assert response.status_code == 200
     assert len(response.json()["data"]) == 2

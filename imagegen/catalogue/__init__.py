@@ -11,14 +11,17 @@
 The rest of the code imports from here, never from the modules behind it.
 """
 
-from imagegen.catalogue.body import build_request_body
+from imagegen.catalogue.body import build_edit_fields, build_request_body
 from imagegen.catalogue.checks import SCHEMA_SHAPE, readable, schema_errors
 from imagegen.catalogue.labels import CUSTOM_SIZE, value_label
 from imagegen.catalogue.schema import check_value, resolve
 from imagegen.catalogue.shipped import BASIC_SCHEMA, SHIPPED_MODELS, shipped_model, shipped_spec
 from imagegen.catalogue.sizes import SizeRange, parse_size, pixels_of
 from imagegen.catalogue.spec import (
+    EDITS,
+    ENDPOINTS,
     FAMILIES,
+    GENERATIONS,
     RESULT_KINDS,
     SPEC_FACTS,
     ModelSpec,
@@ -32,7 +35,10 @@ from imagegen.catalogue.wording import condition_text, label_of, list_text
 __all__ = [
     "BASIC_SCHEMA",
     "CUSTOM_SIZE",
+    "EDITS",
+    "ENDPOINTS",
     "FAMILIES",
+    "GENERATIONS",
     "RESULT_KINDS",
     "SCHEMA_SHAPE",
     "SHIPPED_MODELS",
@@ -43,6 +49,7 @@ __all__ = [
     "Problem",
     "Rule",
     "SizeRange",
+    "build_edit_fields",
     "build_request_body",
     "check_value",
     "condition_text",

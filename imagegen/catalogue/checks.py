@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 
 from imagegen.catalogue.schema import check_value
 from imagegen.catalogue.sizes import NAMED_SIZES, SizeRange, parse_size
-from imagegen.catalogue.spec import KINDS, RESERVED_NAMES, N, Parameter
+from imagegen.catalogue.spec import ENDPOINTS, KINDS, RESERVED_NAMES, N, Parameter
 from imagegen.catalogue.wording import list_text
 
 _CONDITION = {
@@ -51,6 +51,12 @@ SCHEMA_SHAPE: dict[str, Any] = {
                     "send_default": {"type": "boolean"},
                     "only_when": _CONDITION,
                     "excludes": {"type": "array", "items": {"type": "string"}},
+                    "endpoints": {
+                        "type": "array",
+                        "minItems": 1,
+                        "uniqueItems": True,
+                        "items": {"enum": list(ENDPOINTS)},
+                    },
                     "custom": {
                         "type": "object",
                         "additionalProperties": False,
@@ -91,7 +97,7 @@ _VALIDATOR = jsonschema.Draft202012Validator(SCHEMA_SHAPE)
 # The order a person reads a parameter's keys in (PostgreSQL's jsonb keeps no order of its own).
 _KEY_ORDER = [
     "name", "kind", "label", "help", "choices", "minimum", "maximum", "default", "send_default",
-    "only_when", "excludes", "custom", "if", "then", "at_most", "total",
+    "only_when", "excludes", "endpoints", "custom", "if", "then", "at_most", "total",
 ]  # fmt: skip
 
 
@@ -132,6 +138,12 @@ def _meaning_errors(schema: Mapping[str, Any]) -> list[str]:
             errors.append(f"{_where(schema, ['parameters', index, *path])}: {message}")
 
         name = entry["name"]
+        if entry["kind"] == "images" and any(
+            set(entry.get("endpoints", ENDPOINTS)) & set(other.get("endpoints", ENDPOINTS))
+            for other in entries[:index]
+            if other["kind"] == "images"
+        ):
+            report(_("An endpoint takes at most one list of reference images."), "kind")
         if name in RESERVED_NAMES:
             report(_("“%(name)s” is reserved; choose another name.") % {"name": name}, "name")
         if names.count(name) > 1:

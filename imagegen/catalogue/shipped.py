@@ -46,6 +46,13 @@ RESPONSE_FORMAT = choice("response_format", _("Response format"), ["url", "b64_j
 TRANSPARENT_NEEDS_ALPHA = {"if": {"background": ["transparent"]},
                            "then": {"output_format": ["png", "webp"]}}  # fmt: skip
 STREAM_MAKES_ONE = {"if": {"stream": [True]}, "then": {"n": [1]}}
+# GPT image models take images only on the edits endpoint: up to 16, the first one edited.
+GPT_REFERENCES = {"name": "image", "kind": "images", "label": _("Reference images"),
+                  "maximum": 16, "endpoints": ["edits"]}  # fmt: skip
+# gpt-image-1 and 1.5 could be told to keep the input's details; later models always do.
+INPUT_FIDELITY = {"name": "input_fidelity", "kind": "choice", "label": _("Input fidelity"),
+                  "help": _("High keeps faces and details of the input images."),
+                  "choices": ["low", "high"], "default": "low", "endpoints": ["edits"]}  # fmt: skip
 
 
 def gpt_image_schema(
@@ -61,7 +68,8 @@ def gpt_image_schema(
          "minimum": 0, "maximum": 100, "default": 100,
          "only_when": {"output_format": ["jpeg", "webp"]}},
         choice("background", _("Background"), ["auto", "opaque", "transparent"], "auto"),
-        choice("moderation", _("Moderation"), ["auto", "low"], "auto"),
+        # OpenAI's multipart edit has no moderation field (api.md §7).
+        choice("moderation", _("Moderation"), ["auto", "low"], "auto", endpoints=["generations"]),
         *more,
         {"name": "stream", "kind": "boolean", "label": _("Stream partial previews"),
          "help": _("Shows rough previews while the image is drawn (one image only)."),
@@ -69,16 +77,19 @@ def gpt_image_schema(
         {"name": "partial_images", "kind": "integer", "label": _("Partial previews"),
          "minimum": 0, "maximum": 3, "default": 2, "send_default": True,
          "only_when": {"stream": [True]}},
+        GPT_REFERENCES,
     ]  # fmt: skip
     return {"parameters": parameters, "rules": [TRANSPARENT_NEEDS_ALPHA, STREAM_MAKES_ONE]}
 
 
-def gpt_image(name: str, label: str, position: int, **facts: Any) -> dict[str, Any]:
+def gpt_image(
+    name: str, label: str, position: int, *, fidelity: bool = False, **facts: Any
+) -> dict[str, Any]:
     schema = facts.pop("schema", None) or gpt_image_schema(
         sizes=size(GPT_SIZES, "auto"),
         qualities=["auto", "low", "medium", "high"],
         formats=["png", "jpeg", "webp"],
-        more=[],
+        more=[INPUT_FIDELITY] if fidelity else [],
     )
     return {"name": name, "label": label, "family": "gpt-image", "position": position,
             "prompt_max_length": 32000, "max_images": 10, "result_kind": "b64_json",
@@ -133,7 +144,8 @@ def seedream(name: str, label: str, position: int, released_on: date) -> dict[st
         {"name": "seed", "kind": "integer", "label": _("Seed"),
          "help": _("The same seed and prompt give the same image."),
          "minimum": 0, "maximum": 2147483647},
-        {"name": "image", "kind": "images", "label": _("Reference images"), "maximum": 14},
+        {"name": "image", "kind": "images", "label": _("Reference images"), "maximum": 14,
+         "endpoints": ["generations"]},
     ]  # fmt: skip
     rules = [{"at_most": 15, "total": ["image", "n"]}]
     return {"name": name, "label": label, "family": "seedream", "position": position,
@@ -193,9 +205,9 @@ SHIPPED_MODELS: list[dict[str, Any]] = [
         },
     },
     gpt_image("gpt-image-1.5", "GPT Image 1.5", 100, released_on=date(2025, 12, 16),
-              retires_on=date(2026, 12, 1), replacement="gpt-image-2.6-sunburst"),
+              retires_on=date(2026, 12, 1), replacement="gpt-image-2.6-sunburst", fidelity=True),
     gpt_image("gpt-image-1", "GPT Image 1", 110, retires_on=date(2026, 10, 23),
-              replacement="gpt-image-2"),
+              replacement="gpt-image-2", fidelity=True),
     gpt_image("gpt-image-1-mini", "GPT Image 1 mini", 120, retires_on=date(2026, 12, 1),
               replacement="gpt-image-2.6-flare"),
     {

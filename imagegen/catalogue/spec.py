@@ -2,7 +2,7 @@
 once from the schema JSON (see schema.py), and the `Problem` a check reports."""
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 from imagegen.catalogue.sizes import SizeRange
@@ -16,6 +16,10 @@ FAMILIES = [
 ]
 RESULT_KINDS = [("url", "URL"), ("b64_json", "Base64")]
 KINDS = ("choice", "integer", "number", "boolean", "text", "size", "images")
+# The two routes a model's parameters are sent on: JSON to POST /images/generations, and
+# multipart to POST /images/edits (api.md §7). A parameter names the ones it is taken on.
+GENERATIONS, EDITS = "generations", "edits"
+ENDPOINTS = (GENERATIONS, EDITS)
 N = "n"  # the number of images: not a parameter of the schema, but rules may count it
 # Names the request body or the form already uses for something else.
 RESERVED_NAMES = frozenset({"model", "prompt", N, "width", "height", "switch_model"})
@@ -37,6 +41,7 @@ class Parameter:
     only_when: Mapping[str, tuple[Any, ...]] = field(default_factory=dict)
     excludes: tuple[str, ...] = ()  # set to something other than its default, these must not be
     custom: SizeRange | None = None  # size: any WxH within this range is accepted too
+    endpoints: tuple[str, ...] = ENDPOINTS  # where the upstream takes it
 
     def is_set(self, values: Mapping[str, Any]) -> bool:
         return values.get(self.name) not in (None, "", [])
@@ -57,6 +62,7 @@ class Parameter:
             only_when={key: tuple(values) for key, values in data.get("only_when", {}).items()},
             excludes=tuple(data.get("excludes", ())),
             custom=SizeRange(**custom) if custom else None,
+            endpoints=tuple(data.get("endpoints", ENDPOINTS)),
         )
 
 
@@ -123,6 +129,29 @@ class ModelSpec:
     @property
     def size(self) -> Parameter | None:
         return next((p for p in self.parameters if p.kind == "size"), None)
+
+    def for_endpoint(self, endpoint: str) -> "ModelSpec":
+        """The model as one endpoint takes it: the parameters it accepts there, and the rules
+        between those (a rule naming a parameter the endpoint does not take is left out; a
+        count keeps the names it still has)."""
+        kept = tuple(p for p in self.parameters if endpoint in p.endpoints)
+        if len(kept) == len(self.parameters):
+            return self
+        names = {p.name for p in kept} | {N}
+        rules = []
+        for rule in self.rules:
+            if rule.at_most is not None:
+                total = tuple(name for name in rule.total if name in names)
+                rules += [replace(rule, total=total)] if total else []
+            elif rule.names() <= names:
+                rules.append(rule)
+        return replace(self, parameters=kept, rules=tuple(rules))
+
+    def references(self, endpoint: str) -> Parameter | None:
+        """The parameter that takes reference images on `endpoint`, if the model has one."""
+        return next(
+            (p for p in self.parameters if p.kind == "images" and endpoint in p.endpoints), None
+        )
 
     @property
     def streams(self) -> bool:

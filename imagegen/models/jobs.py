@@ -43,7 +43,19 @@ class Generation(models.Model):
         related_name="generations",
         verbose_name=_("owner"),
     )
+
+    class Endpoint(models.TextChoices):
+        GENERATIONS = "generations", _("Generate")
+        EDITS = "edits", _("Edit")
+
     model_name = models.CharField(_("model"), max_length=100)
+    endpoint = models.CharField(
+        _("endpoint"),
+        max_length=20,
+        choices=Endpoint.choices,
+        default=Endpoint.GENERATIONS,
+        help_text=_("Edits are sent as multipart forms with their input images."),
+    )
     prompt = models.TextField(_("prompt"))
     parameters = models.JSONField(
         _("parameters"),

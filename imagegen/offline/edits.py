@@ -29,7 +29,7 @@ import httpx
 from django.conf import settings
 from PIL import Image
 
-from imagegen.catalogue import ModelSpec, N, check_value, parse_size
+from imagegen.catalogue import EDITS, ModelSpec, N, check_value, parse_size
 from imagegen.offline.drawing import FORMATS, draw_image
 from imagegen.offline.requests import (
     Generation,
@@ -47,7 +47,6 @@ TILE_EDGE = 512
 _INPUT_FORMATS = ("PNG", "JPEG", "WEBP")
 _OUTPUT_FORMATS = ("png", "jpeg", "webp")
 _FILE_FIELDS = ("image", "image[]", "mask")
-_EDIT_ONLY = {"input_fidelity": ("high", "low")}  # accepted and, offline, without effect
 # What Pillow raises for a file that starts like an image but is damaged.
 _DECODE_ERRORS = (OSError, SyntaxError, ValueError, EOFError)
 _INTEGER = re.compile(r"-?\d{1,12}")
@@ -112,17 +111,17 @@ def parse_edit(form: Form) -> Edit:
         if name in fields:
             raise Refused(f"Invalid type for '{name}': expected a file.", name, "invalid_type")
     spec = _editing_spec(fields.get("model"))
-    for name, allowed in _EDIT_ONLY.items():
-        if name in fields and fields.pop(name) not in allowed:
-            choices = ", ".join(f"'{value}'" for value in allowed)
-            message = f"Invalid value for '{name}'. Supported values are: {choices}."
-            raise Refused(message, name, "invalid_value")
+    images = spec.references(EDITS)
     body = {name: _typed(spec, name, text) for name, text in fields.items()}
-    generation = parse_generation(body, lambda name: spec if name == spec.name else None)
+    uploads = [data for name, data in form.files if name in ("image", "image[]")]
+    if images is not None:
+        body[images.name] = [f"file {n}" for n in range(len(uploads))]  # counted by the schema
+    generation = parse_generation(
+        body, lambda name: spec if name == spec.name else None, endpoint=EDITS
+    )
     if generation.output_format not in _OUTPUT_FORMATS:
         message = f"Invalid value: '{generation.output_format}'. Edits support png, jpeg and webp."
         raise Refused(message, "output_format", "invalid_value")
-    uploads = [data for name, data in form.files if name in ("image", "image[]")]
     if not uploads:
         raise Refused("Missing required parameter: 'image'.", "image", "missing_required_parameter")
     if len(uploads) > MAX_IMAGES:
@@ -175,7 +174,7 @@ def _editing_spec(model: str | None) -> ModelSpec:
     if not spec.can_edit:
         message = f"Invalid value: '{spec.name}'. This model does not support image edits."
         raise Refused(message, "model", "invalid_value")
-    return spec
+    return spec.for_endpoint(EDITS)
 
 
 def _typed(spec: ModelSpec, name: str, text: str) -> Any:

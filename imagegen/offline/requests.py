@@ -14,7 +14,7 @@ from typing import Any
 from django.db import DatabaseError
 from django.utils import translation
 
-from imagegen.catalogue import ModelSpec, N, Problem, pixels_of, resolve, shipped_spec
+from imagegen.catalogue import GENERATIONS, ModelSpec, N, Problem, pixels_of, resolve, shipped_spec
 from imagegen.offline.model_lists import RETIRED
 
 # Unknown gpt-image-* names (new snapshots) get the newest shipped GPT image model's rules.
@@ -79,12 +79,17 @@ class Generation:
 
 
 def parse_generation(
-    body: Any, find_spec: Callable[[str], ModelSpec | None] | None = None
+    body: Any,
+    find_spec: Callable[[str], ModelSpec | None] | None = None,
+    *,
+    endpoint: str = GENERATIONS,
 ) -> Generation:
-    """The request as a Generation, or raise Refused with the error the endpoint would send."""
+    """The request as a Generation, or raise Refused with the error the endpoint would send.
+    Only the parameters the model takes on `endpoint` are known."""
     if not isinstance(body, dict):
         raise Refused("The request body must be a JSON object.", None, "invalid_type")
-    spec = served_spec(_string(body, "model"), find_spec or catalogue_spec)
+    served = served_spec(_string(body, "model"), find_spec or catalogue_spec)
+    spec = served.for_endpoint(endpoint)
     described = {p.name for p in spec.parameters}
     # Fields every model takes unchecked, unless the model's schema describes them itself.
     unchecked = (_ALWAYS | (_GPT_ONLY if spec.family == "gpt-image" else set())) - described
