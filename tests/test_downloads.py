@@ -152,7 +152,7 @@ def test_it_never_sends_the_api_key_even_when_handed_a_client_that_carries_it(se
 def test_the_default_download_client_has_no_authorization_header(settings) -> None:
     settings.COMETAPI_KEY = KEY
 
-    client = service._download_client()
+    client = service.clients.download_client()
 
     assert "Authorization" not in client.headers
     assert client.follow_redirects is False

@@ -637,8 +637,8 @@ def test_the_command_survives_the_offline_provider_being_down(
     run_command()
     before = snapshot()
     down = OfflineProvider(models_down=True)
-    monkeypatch.setattr(service, "_offline_transport", lambda: down)
-    monkeypatch.setattr(service, "_clients", {})  # built afresh, and forgotten afterwards
+    monkeypatch.setattr(service.clients, "_offline_transport", lambda: down)
+    monkeypatch.setattr(service.clients, "_clients", {})  # built afresh, and forgotten afterwards
 
     out, err = run_command()
 
