@@ -177,6 +177,7 @@ def test_0007_adds_the_endpoints_and_keeps_every_edit(old_apps: Any) -> None:
     }  # fmt: skip
     assert by_name["doubao-seedream-5-0-260128"]["image"]["maximum"] == 4
     assert by_name["doubao-seedream-5-0-260128"]["image"]["endpoints"] == ["generations"]
+    assert by_name["doubao-seedream-5-0-260128"]["seed"]["new_on_vary"] is True
     fidelity = by_name["gpt-image-1.5"]
     assert list(fidelity).index("input_fidelity") == list(fidelity).index("moderation") + 1
     assert fidelity["input_fidelity"]["endpoints"] == ["edits"]

@@ -51,6 +51,7 @@ SCHEMA_SHAPE: dict[str, Any] = {
                     "send_default": {"type": "boolean"},
                     "only_when": _CONDITION,
                     "excludes": {"type": "array", "items": {"type": "string"}},
+                    "new_on_vary": {"type": "boolean"},
                     "endpoints": {
                         "type": "array",
                         "minItems": 1,
@@ -97,7 +98,7 @@ _VALIDATOR = jsonschema.Draft202012Validator(SCHEMA_SHAPE)
 # The order a person reads a parameter's keys in (PostgreSQL's jsonb keeps no order of its own).
 _KEY_ORDER = [
     "name", "kind", "label", "help", "choices", "minimum", "maximum", "default", "send_default",
-    "only_when", "excludes", "endpoints", "custom", "if", "then", "at_most", "total",
+    "only_when", "excludes", "endpoints", "new_on_vary", "custom", "if", "then", "at_most", "total",
 ]  # fmt: skip
 
 
@@ -191,6 +192,8 @@ def _entry_errors(parameter: Parameter, entry: Mapping[str, Any]) -> list[tuple[
             errors.append((_("A size needs a list of sizes, custom rules, or both."), "choices"))
         if parameter.custom and _custom_errors(parameter.custom):
             errors.append((_custom_errors(parameter.custom), "custom"))
+    if parameter.new_on_vary and (kind != "integer" or low_or_none(parameter) is None):
+        errors.append((_("Only a whole number with a range can be picked anew."), "new_on_vary"))
     if kind not in {"choice", "size"} and "choices" in entry:
         errors.append((_("Only choices and sizes have a list of choices."), "choices"))
     low, high = parameter.minimum, parameter.maximum
@@ -207,6 +210,11 @@ def _entry_errors(parameter: Parameter, entry: Mapping[str, Any]) -> list[tuple[
     elif parameter.send_default:
         errors.append((_("Sending the default needs a default."), "send_default"))
     return errors
+
+
+def low_or_none(parameter: Parameter) -> float | None:
+    """The lower bound of a range that has both ends."""
+    return parameter.minimum if parameter.maximum is not None else None
 
 
 def _custom_errors(custom: SizeRange) -> str:

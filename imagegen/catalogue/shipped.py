@@ -143,7 +143,7 @@ def seedream(name: str, label: str, position: int, released_on: date) -> dict[st
          "help": _("How closely to follow the prompt (1-10)."), "minimum": 1, "maximum": 10},
         {"name": "seed", "kind": "integer", "label": _("Seed"),
          "help": _("The same seed and prompt give the same image."),
-         "minimum": 0, "maximum": 2147483647},
+         "minimum": 0, "maximum": 2147483647, "new_on_vary": True},
         {"name": "image", "kind": "images", "label": _("Reference images"), "maximum": 14,
          "endpoints": ["generations"]},
     ]  # fmt: skip

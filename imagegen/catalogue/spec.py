@@ -42,6 +42,7 @@ class Parameter:
     excludes: tuple[str, ...] = ()  # set to something other than its default, these must not be
     custom: SizeRange | None = None  # size: any WxH within this range is accepted too
     endpoints: tuple[str, ...] = ENDPOINTS  # where the upstream takes it
+    new_on_vary: bool = False  # "Vary" picks a new random value (a seed)
 
     def is_set(self, values: Mapping[str, Any]) -> bool:
         return values.get(self.name) not in (None, "", [])
@@ -63,6 +64,7 @@ class Parameter:
             excludes=tuple(data.get("excludes", ())),
             custom=SizeRange(**custom) if custom else None,
             endpoints=tuple(data.get("endpoints", ENDPOINTS)),
+            new_on_vary=data.get("new_on_vary", False),
         )
 
 

@@ -5,7 +5,7 @@ Each row's schema gains what the edits endpoint needs to be described as data (a
 list is generations-only; an editing model gains its edits-only `image` list (16 images, the
 first one edited); gpt-image-1 and 1.5 gain the edits-only `input_fidelity`. Everything an
 administrator changed is kept: only missing entries and keys are added, so an unedited shipped
-row comes out equal to the shipped schema (tests/test_migrations.py). Going back removes them.
+row comes out equal to the shipped schema, and a `seed` is marked `new_on_vary` (tests/test_migrations.py). Going back removes them.
 """
 
 import copy
@@ -34,6 +34,9 @@ def describe_endpoints(apps, schema_editor):
                 parameter["endpoints"] = GENERATIONS_ONLY
             elif parameter["kind"] == "images" and not row.can_edit:
                 parameter["endpoints"] = GENERATIONS_ONLY
+        for parameter in parameters:
+            if parameter["name"] == "seed" and parameter["kind"] == "integer":
+                parameter.setdefault("new_on_vary", True)
         names = [parameter["name"] for parameter in parameters]
         if row.name in FIDELITY_MODELS and "input_fidelity" not in names:
             after = names.index("moderation") + 1 if "moderation" in names else len(names)
@@ -56,7 +59,8 @@ def forget_endpoints(apps, schema_editor):
         for parameter in row.schema.get("parameters", []):
             if parameter.get("endpoints") == EDITS_ONLY:
                 continue  # the old code would send it on generations
-            parameters.append({key: v for key, v in parameter.items() if key != "endpoints"})
+            added = {"endpoints", "new_on_vary"}
+            parameters.append({key: v for key, v in parameter.items() if key not in added})
         row.schema = {**row.schema, "parameters": parameters}
         row.save(update_fields=["schema"])
 

@@ -1,4 +1,5 @@
-"""The generate form: one field per parameter of the chosen model's schema.
+"""The generate form: one field per parameter of the chosen model's schema, and the reference
+images the model takes.
 
 The form only turns text into typed values; what is allowed (choices, ranges, the rules between
 parameters) is decided by `imagegen.catalogue.resolve`, the same check the request body and the
@@ -12,30 +13,15 @@ from datetime import date, timedelta
 from typing import Any
 
 from django import forms
-from django.forms.utils import flatatt
 from django.utils import timezone
 from django.utils.formats import number_format
-from django.utils.safestring import SafeString, mark_safe
-from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from imagegen.catalogue import (
-    CUSTOM_SIZE,
-    ModelSpec,
-    N,
-    Parameter,
-    condition_text,
-    parse_size,
-    resolve,
-    value_label,
-)
+from imagegen.catalogue import CUSTOM_SIZE, ModelSpec, N, parse_size, resolve
+from imagegen.forms.controls import Control, field_for, help_for, number_widget, size_field
 from imagegen.models import ImageModel
 
 RETIREMENT_WARNING_DAYS = 30
-
-
-def labelled(values: list[Any]) -> list[tuple[Any, Any]]:
-    return [(value, value_label(value)) for value in values]
 
 
 @dataclass(frozen=True)
@@ -112,7 +98,7 @@ class GenerateForm(forms.Form):
     def _add_model_fields(self, spec: ModelSpec) -> None:
         size = spec.size
         if size is not None:
-            self.fields[size.name] = _size_field(size)
+            self.fields[size.name] = size_field(size)
             if size.custom:
                 for name, label in (("width", _("Width")), ("height", _("Height"))):
                     self.fields[name] = forms.IntegerField(
@@ -123,10 +109,10 @@ class GenerateForm(forms.Form):
                     )
         if spec.max_images > 1:
             self.fields[N] = forms.IntegerField(
-                label=_("Number of images"), initial=1, widget=_number_widget(1, spec.max_images)
+                label=_("Number of images"), initial=1, widget=number_widget(1, spec.max_images)
             )
         for parameter in spec.parameters:
-            if parameter is not size and (field := _field(parameter)):
+            if parameter is not size and (field := field_for(parameter)):
                 self.fields[parameter.name] = field
 
     def _fit_initial(self) -> None:
@@ -198,113 +184,15 @@ class GenerateForm(forms.Form):
         controls = []
         for field in self.model_fields():
             parameter = self.spec.parameter(field.name)
-            shown_help = _help(parameter, self.spec) if parameter else str(field.help_text)
+            shown_help = help_for(parameter, self.spec) if parameter else str(field.help_text)
             only_when = parameter.only_when if parameter else {}
             condition = json.dumps({name: list(values) for name, values in only_when.items()})
             controls.append(Control.of(field, shown_help, condition if only_when else ""))
         return controls
 
 
-@dataclass(frozen=True)
-class Control:
-    """One model field as plain values, drawn by one flat template.
-
-    Django's widget templates render each <option> through an include of its own, and made the
-    form for a model with many parameters render 2x slower (bench/generate_form.py); this draws
-    the same markup (labels, aria-describedby, aria-invalid) from values computed once.
-    """
-
-    field: forms.BoundField
-    kind: str  # select, checkbox, number or text
-    value: str
-    options: list[tuple[str, Any, bool]]  # a select's (value, label, selected)
-    attrs: SafeString
-    help: str
-    only_when: str  # the schema's condition as JSON, for static/js/studio.js; "" when none
-
-    @classmethod
-    def of(cls, field: forms.BoundField, help: str, only_when: str = "") -> "Control":
-        widget, current = field.field.widget, field.value()
-        ids = [f"{field.auto_id}_helptext"] if help else []
-        ids += [f"{field.auto_id}_error_{n}" for n in range(1, len(field.errors) + 1)]
-        described = " ".join(ids)
-        extra = {key: value for key, value in widget.attrs.items() if value is not None}
-        extra |= {"aria-describedby": described} if described else {}
-        extra |= {"aria-invalid": "true"} if field.errors else {}
-        # flatatt escapes every value; the flags added to it are fixed text.
-        flags = " required" if field.field.required else ""
-        checkbox = isinstance(widget, forms.CheckboxInput)
-        flags += " checked" if checkbox and current else ""
-        attrs = mark_safe(flatatt(extra) + flags)  # noqa: S308
-        if checkbox:
-            return cls(field, "checkbox", "", [], attrs, help, only_when)
-        if isinstance(field.field, forms.ChoiceField):
-            chosen = "" if current is None else str(current)
-            options = [(str(v), label, str(v) == chosen) for v, label in field.field.choices]
-            return cls(field, "select", chosen, options, attrs, help, only_when)
-        kind = "number" if isinstance(widget, forms.NumberInput) else "text"
-        return cls(field, kind, "" if current is None else str(current), [], attrs, help, only_when)
-
-
 class NoModelAvailable(Exception):
     """No enabled model may take new jobs: the page says so instead of showing a form."""
-
-
-def _size_field(size: Parameter) -> forms.ChoiceField:
-    choices = labelled(list(size.choices) + ([CUSTOM_SIZE] if size.custom else []))
-    return forms.ChoiceField(
-        label=_(size.label),
-        choices=choices,
-        initial=size.default,
-    )
-
-
-def _field(parameter: Parameter) -> forms.Field | None:
-    # Help is worked out only when the page is drawn (model_controls): a submit never needs it.
-    common: dict[str, Any] = {"label": _(parameter.label), "required": False}
-    kind, default = parameter.kind, parameter.default
-    if kind == "choice":
-        choices = labelled(list(parameter.choices))
-        if default is None:
-            choices.insert(0, ("", _("Model default")))
-        return forms.ChoiceField(choices=choices, initial=default, **common)
-    if kind == "integer":
-        widget = _number_widget(parameter.minimum, parameter.maximum, default)
-        return forms.IntegerField(widget=widget, **common)
-    if kind == "number":
-        widget = _number_widget(parameter.minimum, parameter.maximum, default, step="any")
-        return forms.FloatField(widget=widget, **common)
-    if kind == "boolean":
-        return forms.BooleanField(initial=bool(default), **common)
-    if kind == "text":
-        return forms.CharField(
-            initial=default, widget=forms.TextInput(attrs={"dir": "auto"}), **common
-        )
-    return None  # reference images are chosen in the editor (issue 10), not typed in
-
-
-def _number_widget(
-    low: float | None, high: float | None, default: Any = None, step: str = "1"
-) -> forms.NumberInput:
-    attrs: dict[str, Any] = {"step": step}
-    if low is not None:
-        attrs["min"] = low
-    if high is not None:
-        attrs["max"] = high
-    if default is not None:
-        attrs["placeholder"] = default
-    return forms.NumberInput(attrs=attrs)
-
-
-def _help(parameter: Parameter, spec: ModelSpec | None) -> str:
-    """The field's help: the schema's own, the default, and when it applies."""
-    parts = [gettext(parameter.help)] if parameter.help else []
-    if parameter.kind in {"integer", "number"} and parameter.default is not None:
-        parts.append(gettext("Default: %(value)s.") % {"value": number_format(parameter.default)})
-    if spec is not None and parameter.only_when:
-        condition = condition_text(spec, parameter.only_when)
-        parts.append(gettext("Only when %(condition)s.") % {"condition": condition})
-    return " ".join(parts)
 
 
 def initial_from(values: Mapping[str, Any]) -> dict[str, Any]:
