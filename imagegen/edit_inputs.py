@@ -6,9 +6,12 @@ fully transparent pixels mark where to edit. The form checks a painted mask with
 (so a person is told), and the service checks it again before anything is sent.
 """
 
+import base64
 import io
 import warnings
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.utils.translation import gettext as _
@@ -49,6 +52,28 @@ def sendable(data: bytes, fmt: str, size: tuple[int, int]) -> InputFile:
             image.convert("RGBA").save(out, "PNG", compress_level=1)
             size = image.size
     return InputFile(out.getvalue(), "png", size)
+
+
+class InputGone(Exception):
+    """An image the job starts from was deleted after the job was submitted."""
+
+
+def read_inputs(inputs: Iterable[Any]) -> list[InputFile]:
+    """The files of a job's sent inputs (gallery ImageInput rows, in order), as sent."""
+    files = []
+    for planned in inputs:
+        image = planned.image
+        if image is None:
+            raise InputGone
+        with image.file.open("rb") as stored:
+            data = stored.read()
+        files.append(sendable(data, image.format, (image.width, image.height)))
+    return files
+
+
+def data_uri(image: InputFile) -> str:
+    """A reference as Seedream's `image` takes it inline (api.md §7): no public URL needed."""
+    return f"data:{image.content_type};base64,{base64.b64encode(image.data).decode('ascii')}"
 
 
 def check_mask(mask: bytes, size: tuple[int, int]) -> str | None:

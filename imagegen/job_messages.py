@@ -21,6 +21,7 @@ MODEL_GONE = gettext_noop("%(model)s is no longer available from the image servi
 MODEL_GONE_USE = gettext_noop(
     "%(model)s is no longer available from the image service; use %(replacement)s instead."
 )
+INPUT_GONE = gettext_noop("An image this job starts from was deleted before the job ran.")
 
 TEMPLATES = [
     REJECTED_WITH_REASON,

@@ -6,9 +6,11 @@ A job may be delivered more than once (a worker killed mid-job is retried): `cla
 only one run proceeds, and the (generation, index) uniqueness makes sure no image is kept twice.
 """
 
+import functools
 import logging
 import os
 import socket
+from typing import Any
 
 from django.contrib.auth.models import User
 from django.db import transaction
@@ -16,9 +18,13 @@ from django.tasks import task
 from django.utils.translation import gettext_noop
 
 from gallery.ingest import InvalidImage, NotWanted, ingest_image, verify_image
+from gallery.models import ImageInput
 from imagegen import service
+from imagegen.catalogue import EDITS, GENERATIONS, ModelSpec
+from imagegen.edit_inputs import InputGone, data_uri, read_inputs
 from imagegen.forms import GenerateForm
-from imagegen.job_messages import MODEL_GONE, MODEL_GONE_USE
+from imagegen.forms.references import PlannedInput
+from imagegen.job_messages import INPUT_GONE, MODEL_GONE, MODEL_GONE_USE
 from imagegen.models import Generation, ImageModel, UpstreamModel
 from imagegen.service import PartialImage, UpstreamError
 
@@ -35,16 +41,54 @@ def this_worker_id() -> str:
 
 
 def submit_generation(owner: User, form: GenerateForm) -> Generation:
-    """Record a validated request as a queued Generation and hand it to the task queue."""
-    prompt = form.cleaned_data["prompt"]
-    body = service.build_request_body(form.spec, prompt, form.options())
-    generation = Generation.objects.create(
-        owner=owner,
-        model_name=form.spec.name,
-        prompt=prompt,
-        parameters={key: value for key, value in body.items() if key not in {"model", "prompt"}},
+    """Record a validated request, with the images it starts from, as a queued Generation and
+    hand it to the task queue."""
+    return create_job(
+        owner,
+        form.job_spec,
+        form.endpoint,
+        form.cleaned_data["prompt"],
+        form.options(),
+        form.planned_inputs(),
     )
-    enqueue(generation)
+
+
+def create_job(
+    owner: User,
+    spec: ModelSpec,
+    endpoint: str,
+    prompt: str,
+    options: dict[str, Any],
+    inputs: list[PlannedInput],
+) -> Generation:
+    """The one place a job is made: checked once more as it will be sent, then queued."""
+    sent = [planned for planned in inputs if planned.role != ImageInput.Role.VARIED]
+    if endpoint == EDITS:
+        service.build_edit_fields(spec, prompt, options, len(sent))
+    else:
+        images = spec.references(GENERATIONS)
+        counted = {images.name: [str(p.image.uuid) for p in sent]} if images and sent else {}
+        service.build_request_body(spec, prompt, options | counted)
+    with transaction.atomic():
+        generation = Generation.objects.create(
+            owner=owner,
+            model_name=spec.name,
+            endpoint=endpoint,
+            prompt=prompt,
+            parameters=options,
+        )
+        ImageInput.objects.bulk_create(
+            ImageInput(
+                generation=generation,
+                image=planned.image,
+                image_uuid=planned.image.uuid,
+                role=planned.role,
+                position=position,
+                mask=planned.mask,
+            )
+            for position, planned in enumerate(inputs)
+        )
+        enqueue(generation)
     return generation
 
 
@@ -63,12 +107,10 @@ def run_generation(generation_id: str) -> str:
     # what was validated, so the job runs as submitted.
     image_model = ImageModel.objects.get(name=generation.model_name)
     try:
-        result = service.generate(
-            image_model.spec(),
-            generation.prompt,
-            generation.parameters,
-            on_partial=lambda partial: keep_preview(generation, partial),
-        )
+        result = _call_upstream(generation, image_model.spec())
+    except InputGone:
+        generation.mark_failed("input_gone", INPUT_GONE)
+        return generation.status
     except JobCancelled:
         return Generation.Status.CANCELLED
     except UpstreamError as error:
@@ -112,6 +154,24 @@ def run_generation(generation_id: str) -> str:
         saved=saved, failed=failed, error_code=error_code, error_message=error_message
     )
     return generation.status
+
+
+def _call_upstream(generation: Generation, spec: ModelSpec) -> service.GenerationResult:
+    """Send the job to its endpoint, with the images it starts from."""
+    inputs = [i for i in generation.inputs.select_related("image") if i.is_sent]
+    files = read_inputs(inputs)
+    on_partial = functools.partial(keep_preview, generation)
+    if generation.endpoint == EDITS:
+        edited = inputs[0] if inputs and inputs[0].role == ImageInput.Role.EDITED else None
+        mask = bytes(edited.mask) if edited is not None and edited.mask else None
+        return service.edit(
+            spec, generation.prompt, generation.parameters, files, mask=mask, on_partial=on_partial
+        )
+    options = dict(generation.parameters)
+    images = spec.references(GENERATIONS)
+    if files and images is not None:
+        options[images.name] = [data_uri(file) for file in files]
+    return service.generate(spec, generation.prompt, options, on_partial=on_partial)
 
 
 def keep_preview(generation: Generation, partial: PartialImage) -> None:

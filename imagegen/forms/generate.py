@@ -17,9 +17,22 @@ from django.utils import timezone
 from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy as _
 
-from imagegen.catalogue import CUSTOM_SIZE, ModelSpec, N, parse_size, resolve
+from gallery.models import Image
+from imagegen.catalogue import (
+    CUSTOM_SIZE,
+    EDITS,
+    GENERATIONS,
+    ModelSpec,
+    N,
+    Parameter,
+    parse_size,
+    resolve,
+)
 from imagegen.forms.controls import Control, field_for, help_for, number_widget, size_field
+from imagegen.forms.references import PlannedInput, ReferencesField, as_references
 from imagegen.models import ImageModel
+
+REFERENCE = "reference"  # the field of reference image UUIDs
 
 RETIREMENT_WARNING_DAYS = 30
 
@@ -66,24 +79,79 @@ class GenerateForm(forms.Form):
         ),
     )
 
-    def __init__(self, data: Mapping[str, Any] | None = None, **kwargs: Any) -> None:
-        offered = ImageModel.objects.for_new_jobs()
+    def __init__(
+        self,
+        data: Mapping[str, Any] | None = None,
+        files: Mapping[str, Any] | None = None,
+        *,
+        owner: Any = None,
+        **kwargs: Any,
+    ) -> None:
+        offered = self.offered_models()
         wanted = (data or kwargs.get("initial") or {}).get("model")
         chosen = choose_model(wanted, offered)
         if chosen.model is None:
             raise NoModelAvailable
         self.image_model: ImageModel = chosen.model
         self.replaced = chosen.replaced
-        self.spec: ModelSpec = self.image_model.spec()
+        self.model_spec: ModelSpec = self.image_model.spec()  # on every endpoint
+        # The parameters the form shows; the job's endpoint is settled by clean().
+        self.endpoint = self.fields_endpoint()
+        self.spec: ModelSpec = self.model_spec.for_endpoint(self.endpoint)
+        self.job_spec: ModelSpec = self.spec
         self.sent: dict[str, Any] = {}
-        super().__init__(data, **kwargs)
+        super().__init__(data, files, **kwargs)
         self._offered = {m.name: m for m in offered}
         self.fields["model"].choices = [(m.name, m.label) for m in offered]
         self.fields["model"].initial = self.image_model.name
         self.initial["model"] = self.image_model.name
         self._add_model_fields(self.spec)
+        self.references = self.references_parameter()
+        if self.references is not None and owner is not None:
+            self.fields[REFERENCE] = ReferencesField(owner, label=_(self.references.label))
         if not self.is_bound:
             self._fit_initial()
+
+    def offered_models(self) -> list[ImageModel]:
+        return ImageModel.objects.for_new_jobs()
+
+    def fields_endpoint(self) -> str:
+        return GENERATIONS
+
+    def references_parameter(self) -> Parameter | None:
+        """Where the model takes reference images: on generations (Seedream's `image`), else,
+        for a model that edits, as the edit endpoint's images (GPT image models)."""
+        spec = self.model_spec
+        return spec.references(GENERATIONS) or (spec.references(EDITS) if spec.can_edit else None)
+
+    @property
+    def reference_limit(self) -> int:
+        """How many reference images a person may add on this form."""
+        if self.references is None or self.references.maximum is None:
+            return 0
+        return int(self.references.maximum) - len(self.own_inputs())
+
+    def chosen_references(self) -> list[Image]:
+        """The reference images the form holds now, for drawing its slots."""
+        field = self.fields.get(REFERENCE)
+        if not isinstance(field, ReferencesField):
+            return []
+        return field.images(self[REFERENCE].value())
+
+    def own_inputs(self) -> list[PlannedInput]:
+        """Inputs the form brings itself, before any reference (the editor's image)."""
+        return []
+
+    def planned_inputs(self) -> list[PlannedInput]:
+        """Every image the job starts from, in the order they are sent."""
+        references = self.cleaned_data.get(REFERENCE) or []
+        return self.own_inputs() + as_references(references)
+
+    def job_endpoint(self, inputs: list[PlannedInput]) -> str:
+        """Where the job goes: a model that takes images only on edits edits with them."""
+        if inputs and self.model_spec.references(GENERATIONS) is None and self.model_spec.can_edit:
+            return EDITS
+        return GENERATIONS
 
     @property
     def retirement(self) -> Retirement | None:
@@ -163,8 +231,22 @@ class GenerateForm(forms.Form):
                 self.add_error("width", _("Enter a width and a height for a custom size."))
                 return cleaned
             values[size.name] = f"{width}x{height}"
-        self.sent, problems = resolve(self.spec, values)
+        inputs = [] if self.has_error(REFERENCE) else self.planned_inputs()
+        self.endpoint = self.job_endpoint(inputs)
+        job_spec = self.model_spec.for_endpoint(self.endpoint)
+        images = job_spec.references(self.endpoint)
+        if inputs and images is None:
+            self.add_error(None, _("%(model)s takes no images.") % {"model": self.spec.label})
+            return cleaned
+        if images is not None:
+            values[images.name] = [str(planned.image.uuid) for planned in inputs]
+        self.sent, problems = resolve(job_spec, values)
+        self.job_spec = job_spec
         for problem in problems:
+            if images is not None and problem.param == images.name:
+                field = REFERENCE if REFERENCE in self.fields else None
+                self.add_error(field, problem.message)
+                continue
             field = problem.param if problem.param in self.fields else None
             if size is not None and field == size.name and "width" in self.fields:
                 field = "width" if values.get(size.name) not in size.choices else field
@@ -172,12 +254,13 @@ class GenerateForm(forms.Form):
         return cleaned
 
     def options(self) -> dict[str, Any]:
-        """The validated parameters, ready for `imagegen.catalogue.build_request_body`."""
-        return dict(self.sent)
+        """The validated parameters, without the images (the job keeps those as its inputs)."""
+        images = self.job_spec.references(self.endpoint)
+        return {k: v for k, v in self.sent.items() if images is None or k != images.name}
 
     def model_fields(self) -> list[forms.BoundField]:
         """The fields that change with the model: everything but the model picker and prompt."""
-        return [self[name] for name in self.fields if name not in {"model", "prompt"}]
+        return [self[name] for name in self.fields if name not in {"model", "prompt", REFERENCE}]
 
     def model_controls(self) -> list["Control"]:
         """The model's fields, ready for templates/includes/model_field.html."""

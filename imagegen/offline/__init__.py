@@ -5,6 +5,7 @@ What the rest of the studio may use is named here; nothing outside reaches into 
   answers.py      what answers carry: the pictures, token counts, the event stream
   requests.py     parse_generation: validates a generation request as the real endpoint does
   edits.py        read_form, parse_edit, draw_edit: multipart edits of uploaded images
+  references.py   read_references: Seedream's `image` data URIs, shown in the picture
   faults.py       the failures it can imitate (FAULT_NAMES), from a queue or `[fault:NAME]`
   model_lists.py  GET /models and CometAPI's public GET /api/models
   drawing.py      draw_image: the deterministic pictures (png, jpeg, webp, gif, svg)

@@ -43,6 +43,7 @@ def draw(
         variant=index,
         detail=detail,
         **drawing_options(generation),
+        references=generation.references,
     )
 
 

@@ -8,6 +8,7 @@ SVG output is written by svg.py from the same scene.
 """
 
 import io
+from collections.abc import Sequence
 from functools import lru_cache
 
 from PIL import Image, ImageDraw, ImageFilter, ImageFont, ImageOps
@@ -35,6 +36,9 @@ _WORK_EDGE = 640
 # The frames of a GIF share one palette, taken from a strip of small copies of them all, so the
 # colours do not flicker from frame to frame.
 _PALETTE_EDGE = 96
+# Reference thumbnails: each at most a sixth of the width, framed by one dark pixel.
+_THUMBNAIL_SHARE = 6
+_THUMBNAIL_FRAME = (24, 24, 24)
 
 
 def draw_image(
@@ -51,6 +55,7 @@ def draw_image(
     watermark: bool = False,
     frame_count: int = 9,
     frame_duration_ms: int = 200,
+    references: Sequence[Image.Image] = (),
 ) -> bytes:
     """Encode a picture for prompt at exactly width x height in fmt (png, jpeg, webp, gif or svg).
 
@@ -60,7 +65,9 @@ def draw_image(
     output_compression (0-100), used as the jpeg/webp quality and ignored by the other formats;
     `detail` below 1 blurs the picture, for partial images; `watermark` adds an "AI generated"
     mark in the lower right corner, as Seedream does. A gif is animated: `frame_count` frames
-    (2-16) of `frame_duration_ms` each, looping for ever. An svg is UTF-8 text.
+    (2-16) of `frame_duration_ms` each, looping for ever. An svg is UTF-8 text. `references`
+    (Seedream's reference images) are shown in order as framed thumbnails in a row along the
+    bottom edge, with the caption and watermark lifted above them; an svg leaves them out.
     """
     _check(fmt, width, height, transparent, frame_count, frame_duration_ms)
     scene = plan(prompt, variant, seed)
@@ -74,7 +81,12 @@ def draw_image(
             watermark=watermark,
             detail=detail,
         )
-    options = {"transparent": transparent, "watermark": watermark, "detail": detail}
+    options = {
+        "transparent": transparent,
+        "watermark": watermark,
+        "detail": detail,
+        "references": references,
+    }
     if fmt == "gif":
         phases = [index / frame_count for index in range(frame_count)]
         frames = [_picture(scene, prompt, width, height, phase=p, **options) for p in phases]
@@ -106,12 +118,14 @@ def _picture(
     transparent: bool,
     watermark: bool,
     detail: float,
+    references: Sequence[Image.Image],
     phase: float = 0.0,
 ) -> Image.Image:
     picture = _compose(scene, width, height, transparent, phase)
-    _write_caption(picture, caption(prompt, latin_only=True))
+    lift = _paste_references(picture, references)
+    _write_caption(picture, caption(prompt, latin_only=True), lift)
     if watermark:
-        _stamp_watermark(picture)
+        _stamp_watermark(picture, lift)
     if detail < 1:
         picture = _blur(picture, detail)
     return picture
@@ -175,8 +189,28 @@ def _draw_shapes(scene: Scene, canvas: Image.Image, mask: Image.Image, phase: fl
             outline.ellipse(box, outline=opacity, width=ring)
 
 
-def _write_caption(picture: Image.Image, text: str) -> None:
-    """The prompt's first words in the lower left corner, so a gallery of fakes is legible."""
+def _paste_references(picture: Image.Image, references: Sequence[Image.Image]) -> int:
+    """Thumbnails of the references in a row along the bottom edge, in order, each in a 1-px
+    frame; returns the height the row takes from the bottom (0 without references)."""
+    if not references:
+        return 0
+    width, height = picture.size
+    gap = max(1, min(width, height) // 64)
+    edge = min(width // _THUMBNAIL_SHARE, (width - gap) // len(references) - gap, height // 3)
+    edge = max(3, edge)  # a frame around at least one pixel
+    top = height - gap - edge
+    draw = ImageDraw.Draw(picture)
+    for index, reference in enumerate(references):
+        left = gap + index * (edge + gap)
+        draw.rectangle((left, top, left + edge - 1, top + edge - 1), outline=_THUMBNAIL_FRAME)
+        thumbnail = reference.resize((edge - 2, edge - 2), Image.Resampling.LANCZOS)
+        picture.paste(thumbnail, (left + 1, top + 1))
+    return edge + gap
+
+
+def _write_caption(picture: Image.Image, text: str, lift: int) -> None:
+    """The prompt's first words in the lower left corner, so a gallery of fakes is legible;
+    `lift` pixels higher (above reference thumbnails)."""
     if not text:
         return
     width, height = picture.size
@@ -184,22 +218,24 @@ def _write_caption(picture: Image.Image, text: str) -> None:
     font = _font(size)
     margin = size
     draw = ImageDraw.Draw(picture, "RGBA")
-    left, top, right, bottom = draw.textbbox((margin, height - margin * 2), text, font=font)
+    origin = (margin, height - margin * 2 - lift)
+    left, top, right, bottom = draw.textbbox(origin, text, font=font)
     pad = size // 3
     band = (left - pad, top - pad, right + pad, bottom + pad)
     draw.rounded_rectangle(band, radius=pad, fill=(0, 0, 0, 110))
-    draw.text((margin, height - margin * 2), text, font=font, fill=(255, 255, 255, 235))
+    draw.text(origin, text, font=font, fill=(255, 255, 255, 235))
 
 
-def _stamp_watermark(picture: Image.Image) -> None:
-    """Seedream's visible mark: small light text with a dark edge in the lower right corner."""
+def _stamp_watermark(picture: Image.Image, lift: int) -> None:
+    """Seedream's visible mark: small light text with a dark edge in the lower right corner,
+    `lift` pixels higher (above reference thumbnails)."""
     width, height = picture.size
     size = max(9, min(width, height) // 40)
     font = _font(size)
     draw = ImageDraw.Draw(picture, "RGBA")
     edge = max(1, size // 10)
     _, _, right, bottom = draw.textbbox((0, 0), WATERMARK, font=font, stroke_width=edge)
-    position = (width - size - right, height - size - bottom)
+    position = (width - size - right, height - size - bottom - lift)
     draw.text(
         position,
         WATERMARK,

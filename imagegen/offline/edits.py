@@ -195,7 +195,7 @@ def _open_image(data: bytes) -> Image.Image:
     if len(data) > MAX_IMAGE_BYTES:
         message = f"Invalid 'image': file too large. Each image must be under {_megabytes()} MB."
         raise Refused(message, "image", "image_too_large")
-    image = _decode(data, _INPUT_FORMATS, "image")
+    image = decode_image(data, _INPUT_FORMATS, "image")
     if image is None:
         message = (
             "Invalid file 'image': unsupported mimetype. Supported file formats are "
@@ -209,7 +209,7 @@ def _open_mask(data: bytes, size: tuple[int, int]) -> Image.Image:
     """The mask's alpha channel, once the mask is known to be a PNG with one, at `size`."""
     if len(data) > MAX_MASK_BYTES:
         raise Refused("Invalid 'mask': file too large. Expected under 4 MB.", "mask", "too_large")
-    mask = _decode(data, ("PNG",), "mask")
+    mask = decode_image(data, ("PNG",), "mask")
     if mask is None:
         message = "Invalid file 'mask': the mask must be a PNG."
         raise Refused(message, "mask", "invalid_image_format")
@@ -225,7 +225,7 @@ def _open_mask(data: bytes, size: tuple[int, int]) -> Image.Image:
     return mask.convert("RGBA").getchannel("A")
 
 
-def _decode(data: bytes, formats: tuple[str, ...], param: str) -> Image.Image | None:
+def decode_image(data: bytes, formats: tuple[str, ...], param: str) -> Image.Image | None:
     """The decoded image, None when it is none of `formats`; refuses one too large to decode."""
     try:
         # The pixel check on the header is what refuses a bomb; the warning filter is a guard.

@@ -13,6 +13,7 @@ from typing import Any
 
 from django.db import DatabaseError
 from django.utils import translation
+from PIL import Image
 
 from imagegen.catalogue import GENERATIONS, ModelSpec, N, Problem, pixels_of, resolve, shipped_spec
 from imagegen.offline.model_lists import RETIRED
@@ -60,6 +61,8 @@ class Generation:
     watermark: bool = False
     seed: int | None = None
     received: dict[str, Any] = field(default_factory=dict)  # every parameter, as sent
+    # Seedream's `image` entries as small squares, decoded by references.py (read_references).
+    references: tuple[Image.Image, ...] = ()
 
     @property
     def transparent(self) -> bool:

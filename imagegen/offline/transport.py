@@ -2,7 +2,8 @@
 
 It is the upstream whenever COMETAPI_KEY is unset, and the one the tests use. Only the transport
 changes, so imagegen/service.py runs the same code online and offline. It answers any host:
-  POST …/images/generations          validates like the real endpoint (requests.py), draws
+  POST …/images/generations          validates like the real endpoint (requests.py), reads
+                                     Seedream's reference images (references.py), draws
   POST …/images/edits                multipart edits of uploaded images (edits.py), same answers
   GET  …/offline-files/<token>.<ext> a URL result, re-drawn from its signed token; expires (403)
   GET  …/api/models                  CometAPI's public catalogue, no key needed (model_lists.py)
@@ -42,6 +43,7 @@ from imagegen.offline.faults import (
     unparseable,
 )
 from imagegen.offline.model_lists import models_page, public_catalogue
+from imagegen.offline.references import ReferenceStore, read_references
 from imagegen.offline.requests import Generation, Refused, parse_generation
 
 logger = logging.getLogger(__name__)
@@ -83,6 +85,7 @@ class OfflineProvider(httpx.BaseTransport):
         self._sleep = sleep
         self._extra_models = extra_models
         self._models_down = models_down
+        self._references = ReferenceStore()  # for URL results drawn again when fetched
 
     @property
     def latency(self) -> float:
@@ -130,7 +133,7 @@ class OfflineProvider(httpx.BaseTransport):
         if body is None:
             return unparseable(request, request_id)
         try:
-            generation = parse_generation(body)
+            generation = read_references(parse_generation(body))
         except Refused as refused:
             return _refusal(refused, request_id)
         # What arrived, as a real upstream's request log would show it (reference images are
@@ -256,6 +259,7 @@ class OfflineProvider(httpx.BaseTransport):
                 "options": drawing_options(generation),
                 "expires": self._clock() + lifetime,
                 "junk": fault == "not_an_image",
+                "references": self._references.keep(generation.references),
             },
             salt=_SIGNING_SALT,
             compress=True,
@@ -272,13 +276,14 @@ class OfflineProvider(httpx.BaseTransport):
             return bucket_error(403, "SignatureDoesNotMatch", "Bad signature.", request_id)
         if self._clock() >= file["expires"]:
             return bucket_error(403, "AccessDenied", "Request has expired", request_id)
-        if extension != file["format"]:
+        references = self._references.find(file.get("references"))
+        if extension != file["format"] or references is None:
             return bucket_error(404, "NoSuchKey", "The key does not exist.", request_id)
         if file["junk"]:
             data = NOT_AN_IMAGE
         else:
             width, height = file["size"]
-            options = {"fmt": file["format"]} | file["options"]
+            options = {"fmt": file["format"], "references": references} | file["options"]
             data = draw_image(file["prompt"], width, height, variant=file["index"], **options)
         headers = {"content-type": MIME_TYPES[file["format"]], "x-request-id": request_id}
         return httpx.Response(200, headers=headers, content=data)

@@ -44,6 +44,7 @@ __all__ = [
     "PartialImage",
     "ReturnedImage",
     "UpstreamError",
+    "build_edit_fields",
     "build_request_body",
     "download_image",
     "edit",
