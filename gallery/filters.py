@@ -5,7 +5,7 @@ from typing import Any
 
 from django import forms
 from django.contrib.auth.models import User
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet
 from django.http import QueryDict
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -44,6 +44,17 @@ class GalleryFilters(forms.Form):
         label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
     favourites = forms.BooleanField(label=_("Favourites only"), required=False)
+    origin = forms.ChoiceField(
+        label=_("Origin"),
+        required=False,
+        choices=[("", _("All")), *Image.Origin.choices],
+    )
+    versions = forms.ChoiceField(
+        label=_("Versions"),
+        required=False,
+        choices=[("", _("Stacked")), ("all", _("Every version"))],
+        help_text=_("Stacked shows each image once, with its edits and variations behind it."),
+    )
     collection = forms.ChoiceField(label=_("Collection"), required=False)
 
     def __init__(self, data: Any, *, user: User) -> None:
@@ -57,6 +68,13 @@ class GalleryFilters(forms.Form):
         self.fields["collection"].choices = everything + [
             (str(c.uuid), c.name) for c in self.collections
         ]
+
+    def stacks(self, values: dict[str, Any] | None = None) -> bool:
+        """Whether versions are stacked behind their first: unless asked not to, or searching
+        (a search shows every image that matches)."""
+        if values is None:
+            values = self.cleaned_data if self.is_valid() else self._valid_values()
+        return values.get("versions") != "all" and not values.get("q")
 
     def apply(self, images: QuerySet[Image]) -> QuerySet[Image]:
         """Narrow `images` by every valid filter; search last, so it sees the narrowed set."""
@@ -74,6 +92,10 @@ class GalleryFilters(forms.Form):
             images = images.filter(created_at__lt=start_of(values["until"], days_after=1))
         if values.get("favourites"):
             images = images.filter(favourite=True)
+        if values.get("origin"):
+            images = images.filter(origin=values["origin"])
+        if self.stacks(values):
+            images = images.filter(stack_root__isnull=True)
         if values.get("collection"):
             images = images.filter(collections__uuid=values["collection"])
         return images.search(values.get("q", ""))
@@ -110,6 +132,19 @@ def page_of(images: QuerySet[Image], before: str | None) -> tuple[list[Image], i
     if len(rows) > PAGE_SIZE:
         return rows[:PAGE_SIZE], rows[PAGE_SIZE - 1].id
     return rows, None
+
+
+def count_versions(page: list[Image]) -> None:
+    """Set `version_count` on each first version of the page: itself and the versions stacked
+    behind it (0 for an image with none), in one query."""
+    counts = dict(
+        Image.objects.filter(stack_root__in=[image.pk for image in page])
+        .values_list("stack_root")
+        .annotate(count=Count("id"))
+    )
+    for image in page:
+        stacked = counts.get(image.pk, 0)
+        image.version_count = stacked + 1 if stacked else 0  # type: ignore[attr-defined]
 
 
 def neighbours(images: QuerySet[Image], image: Image) -> tuple[Image | None, Image | None]:

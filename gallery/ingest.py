@@ -21,7 +21,7 @@ from django.db.models.fields.files import FieldFile
 from django.utils import timezone
 
 from gallery.embedding import embed_metadata
-from gallery.models import Image
+from gallery.models import Image, ImageInput
 from gallery.verify import InvalidImage, VerifiedImage, verify_image
 from imagegen.models import Generation
 
@@ -78,6 +78,7 @@ def ingest_image(
         model_name=generation.model_name,
         prompt=generation.prompt,
         revised_prompt=revised_prompt,
+        stack_root_id=_stack_root(generation),
         created_at=timezone.now(),
     )
     try:
@@ -91,10 +92,10 @@ def ingest_image(
         stored = data
     image.bytes = len(stored)
     image.sha256 = hashlib.sha256(stored).hexdigest()
-    return _store(image, stored, verified.thumbnail, still_wanted)
+    return store_image(image, stored, verified.thumbnail, still_wanted)
 
 
-def _store(
+def store_image(
     image: Image, stored: bytes, thumbnail: bytes, still_wanted: Callable[[], bool] | None
 ) -> Image:
     """Write both files, then insert the row; on any failure delete what was written."""
@@ -112,6 +113,8 @@ def _store(
             image.save(force_insert=True)
     except IntegrityError:
         _delete(written)
+        if image.generation_id is None:
+            raise
         # A concurrent retry of the same job got there first: theirs is the image.
         winner = Image.objects.filter(generation=image.generation, index=image.index).first()
         if winner is None:
@@ -121,6 +124,34 @@ def _store(
         _delete(written)
         raise
     return image
+
+
+def _stack_root(generation: Generation) -> int | None:
+    """The first version of the image this job edited or varied: the stack it joins."""
+    parent = (
+        ImageInput.objects.filter(
+            generation=generation,
+            role__in=[ImageInput.Role.EDITED, ImageInput.Role.VARIED],
+            image__isnull=False,
+        )
+        .values_list("image_id", "image__stack_root_id")
+        .first()
+    )
+    return (parent[1] or parent[0]) if parent else None
+
+
+def lineage(generation: Generation) -> dict[str, Any]:
+    """Where a job's images came from, by image UUID, for the embedded metadata."""
+    found: dict[str, Any] = {}
+    for source in generation.inputs.all():
+        uuid = str(source.image_uuid)
+        if source.role == ImageInput.Role.REFERENCE:
+            found.setdefault("references", []).append(uuid)
+        else:
+            found[f"{source.role}_from"] = uuid  # edited_from, varied_from
+            if source.mask:
+                found["masked"] = True
+    return found
 
 
 def _delete(files: list[FieldFile]) -> None:
@@ -141,6 +172,12 @@ def parameters_text(image: Image) -> str:
             fields[key.replace("_", " ").capitalize()] = value
     if image.revised_prompt:
         fields["Revised prompt"] = image.revised_prompt
+    sources = lineage(generation)
+    for key, label in (("edited_from", "Edited from"), ("varied_from", "Varied from")):
+        if key in sources:
+            fields[label] = sources[key]
+    if sources.get("references"):
+        fields["References"] = " ".join(sources["references"])
     fields["Generation"] = str(generation.pk)
     return image.prompt + "\n" + ", ".join(f"{k}: {_quote(v)}" for k, v in fields.items())
 
@@ -167,6 +204,7 @@ def metadata_document(image: Image) -> dict[str, Any]:
         "width": image.width,
         "height": image.height,
         "created": image.created_at.isoformat(),
+        **({"lineage": sources} if (sources := lineage(image.generation)) else {}),
     }
 
 

@@ -28,15 +28,31 @@ class ImageQuerySet(models.QuerySet["Image"]):
         return search_images(self, text) if text.strip() else self
 
     def delete_with_files(self) -> int:
-        """Delete these images and, once the deletion is committed, their files."""
+        """Delete these images and, once the deletion is committed, their files. A deleted
+        first version hands its stack to the oldest version that stays."""
         names = [name for pair in self.values_list("file", "thumbnail") for name in pair if name]
-        count, _deleted = self.delete()
+        ids = list(self.values_list("id", flat=True))
+        with transaction.atomic():
+            _hand_over_stacks(ids)
+            count, _deleted = Image.objects.filter(id__in=ids).delete()
         transaction.on_commit(lambda: delete_stored_files(names))
         return count
 
     def files_visible_to(self, user: Any) -> "ImageQuerySet":
         """Whose files a user may fetch: their own, or any for an operator (admin thumbnails)."""
         return self if user.has_perm("gallery.view_image") else self.for_user(user)
+
+
+def _hand_over_stacks(deleted: list[int]) -> None:
+    """For each first version about to be deleted, its oldest staying version becomes the
+    first, so a stack never falls apart into loose images."""
+    roots = Image.objects.filter(id__in=deleted, stacked__isnull=False).values_list("id", flat=True)
+    for root in set(roots):
+        staying = Image.objects.filter(stack_root_id=root).exclude(id__in=deleted).order_by("id")
+        heir = staying.first()
+        if heir is not None:
+            staying.exclude(pk=heir.pk).update(stack_root=heir)
+            Image.objects.filter(pk=heir.pk).update(stack_root=None)
 
 
 def delete_stored_files(names: list[str]) -> None:
@@ -56,6 +72,10 @@ def thumbnail_path(image: "Image", filename: str) -> str:
 
 
 class Image(models.Model):
+    class Origin(models.TextChoices):
+        GENERATED = "generated", _("Generated")
+        UPLOADED = "uploaded", _("Uploaded")
+
     # The integer key orders the gallery (newest first, keyset pages) and is the rowid the search
     # index points at; people only ever see the random `uuid`.
     id = models.BigAutoField(primary_key=True)
@@ -69,11 +89,36 @@ class Image(models.Model):
     generation = models.ForeignKey(
         "imagegen.Generation",
         on_delete=models.CASCADE,
+        null=True,
+        blank=True,
         related_name="images",
         verbose_name=_("generation"),
+        help_text=_("None for an uploaded image."),
     )
     index = models.PositiveSmallIntegerField(
         _("index"), help_text=_("Position within its generation.")
+    )
+    origin = models.CharField(
+        _("origin"), max_length=20, choices=Origin.choices, default=Origin.GENERATED
+    )
+    original_name = models.CharField(
+        _("uploaded file name"), max_length=255, blank=True, help_text=_("As the person named it.")
+    )
+    found_metadata = models.JSONField(
+        _("metadata found in the file"),
+        default=dict,
+        blank=True,
+        help_text=_("What an uploaded file said about how it was made (gallery.found_metadata)."),
+    )
+    # The first image of the line of edits and variations this one belongs to, for stacking
+    # versions in the grid; None for a first version.
+    stack_root = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="stacked",
+        verbose_name=_("first version"),
     )
     file = models.FileField(_("file"), upload_to=original_path, max_length=200)
     thumbnail = models.FileField(_("thumbnail"), upload_to=thumbnail_path, max_length=200)
@@ -102,6 +147,10 @@ class Image(models.Model):
         constraints = [
             # A retried job can never save the same image of a generation twice.
             models.UniqueConstraint(fields=["generation", "index"], name="one_image_per_slot"),
+            models.CheckConstraint(
+                condition=Q(origin="uploaded") | Q(generation__isnull=False),
+                name="generated_images_have_a_generation",
+            ),
         ]
         indexes = [models.Index(fields=["owner", "-id"], name="image_owner_newest")]
 
@@ -114,6 +163,10 @@ class Image(models.Model):
     @property
     def size(self) -> str:
         return f"{self.width}x{self.height}"
+
+    @property
+    def is_uploaded(self) -> bool:
+        return self.origin == self.Origin.UPLOADED
 
     @property
     def content_type(self) -> str:
@@ -283,3 +336,59 @@ class ShareLink(models.Model):
         if self.revoked_at is None:
             self.revoked_at = timezone.now()
             self.save(update_fields=["revoked_at"])
+
+
+class ImageInput(models.Model):
+    """An image a generation started from: the one it edited (with the mask painted on it), a
+    reference it was sent, or the image it is a variation of. The link outlives the image: once
+    that is deleted, `image` is None and `image_uuid` still says which it was."""
+
+    class Role(models.TextChoices):
+        EDITED = "edited", _("Edited")
+        REFERENCE = "reference", _("Reference")
+        VARIED = "varied", _("Varied")
+
+    generation = models.ForeignKey(
+        "imagegen.Generation",
+        on_delete=models.CASCADE,
+        related_name="inputs",
+        verbose_name=_("generation"),
+    )
+    image = models.ForeignKey(
+        Image,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="used_as_input",
+        verbose_name=_("image"),
+    )
+    image_uuid = models.UUIDField(_("image UUID"), help_text=_("Kept after the image is deleted."))
+    role = models.CharField(_("role"), max_length=20, choices=Role.choices)
+    position = models.PositiveSmallIntegerField(
+        _("position"), help_text=_("The order the images are sent in; the edited one first.")
+    )
+    mask = models.BinaryField(
+        _("mask"),
+        null=True,
+        blank=True,
+        editable=False,
+        help_text=_("The PNG mask sent with the edited image: transparent where to change it."),
+    )
+
+    class Meta:
+        verbose_name = _("input image")
+        verbose_name_plural = _("input images")
+        ordering = ["generation", "position"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["generation", "position"], name="one_input_per_position"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_role_display()} {self.image_uuid}"
+
+    @property
+    def is_sent(self) -> bool:
+        """Whether the image goes upstream (a variation only remembers where it came from)."""
+        return self.role != self.Role.VARIED

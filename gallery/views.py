@@ -7,7 +7,8 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
-from gallery.filters import GalleryFilters, neighbours, page_of
+from gallery.filters import GalleryFilters, count_versions, neighbours, page_of
+from gallery.lineage import family_tree
 from gallery.media import file_response
 from gallery.models import Collection, Image
 
@@ -21,6 +22,8 @@ def image_list(request: HttpRequest, collection: Collection | None = None) -> Ht
     if collection is not None:
         images = images.filter(collections=collection)
     page, next_before = page_of(images, request.GET.get("before"))
+    if filters.stacks():
+        count_versions(page)
     template = "gallery/image_list.html"
     if request.htmx:  # a search swaps the whole grid; a scroll appends the next page in place
         template += "#gallery" if request.htmx.target == "gallery" else "#page"
@@ -47,6 +50,7 @@ def image_detail(request: HttpRequest, image_id: str) -> HttpResponse:
         "older": older,
         "collections": filters.collections,
         "in_collections": list(image.collections.all()),
+        "tree": family_tree(image),
     }
     return render(request, "gallery/image_detail.html", context)
 

@@ -226,6 +226,11 @@ DOWNLOAD_TIMEOUT = env_number("DOWNLOAD_TIMEOUT", 60.0, float)
 # The largest image any model produces is Seedream's 4K, 4096x4096; bigger is refused unopened.
 IMAGE_MAX_PIXELS = env_number("IMAGE_MAX_PIXELS", 4096 * 4096, int)
 THUMBNAIL_SIZE = env_number("THUMBNAIL_SIZE", 512, int)
+# Uploads (gallery/uploads.py): bytes per image, files per request (zip members included), and
+# the bytes one request's zips may expand to.
+UPLOAD_MAX_BYTES = env_number("UPLOAD_MAX_BYTES", 50 * 1024 * 1024, int)
+UPLOAD_MAX_FILES = env_number("UPLOAD_MAX_FILES", 200, int)
+UPLOAD_ZIP_MAX_BYTES = env_number("UPLOAD_ZIP_MAX_BYTES", 1024 * 1024 * 1024, int)
 
 # The offline provider: simulated seconds per generation, so progress can be seen in demos.
 OFFLINE_LATENCY = env_number("OFFLINE_LATENCY", 0.0, float)

@@ -9,20 +9,21 @@ only one run proceeds, and the (generation, index) uniqueness makes sure no imag
 import functools
 import logging
 import os
+import secrets
 import socket
 from typing import Any
 
 from django.contrib.auth.models import User
 from django.db import transaction
 from django.tasks import task
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext, gettext_noop
 
 from gallery.ingest import InvalidImage, NotWanted, ingest_image, verify_image
-from gallery.models import ImageInput
+from gallery.models import Image, ImageInput
 from imagegen import service
 from imagegen.catalogue import EDITS, GENERATIONS, ModelSpec
 from imagegen.edit_inputs import InputGone, data_uri, read_inputs
-from imagegen.forms import GenerateForm
+from imagegen.forms import GenerateForm, choose_model
 from imagegen.forms.references import PlannedInput
 from imagegen.job_messages import INPUT_GONE, MODEL_GONE, MODEL_GONE_USE
 from imagegen.models import Generation, ImageModel, UpstreamModel
@@ -90,6 +91,47 @@ def create_job(
         )
         enqueue(generation)
     return generation
+
+
+class CannotVary(Exception):
+    """Why an image cannot be varied as it is; `message` is safe to show (translated)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def submit_variation(owner: User, image: Image) -> Generation:
+    """Run an image's settings again, with the same inputs and mask: a new random value where
+    the schema says so (a seed), the retired model's replacement where it has one."""
+    made = image.generation
+    if made is None:
+        raise CannotVary(gettext("An uploaded image has no settings to run again: edit it."))
+    chosen = choose_model(made.model_name, ImageModel.objects.for_new_jobs())
+    if chosen.model is None or (chosen.model.name != made.model_name and not chosen.replaced):
+        raise CannotVary(gettext("Its model is not available any more: remix it with another."))
+    spec = chosen.model.spec()
+    if made.endpoint == EDITS and not spec.can_edit:
+        raise CannotVary(gettext("Its model no longer edits images: remix it with another."))
+    options = dict(made.parameters)
+    for parameter in spec.parameters:
+        if parameter.new_on_vary and parameter.minimum is not None and parameter.maximum:
+            low, high = int(parameter.minimum), int(parameter.maximum)
+            options[parameter.name] = low + secrets.randbelow(high - low + 1)
+    kept = [i for i in made.inputs.select_related("image") if i.is_sent]
+    if any(i.image is None for i in kept):
+        raise CannotVary(gettext("An image it started from was deleted."))
+    inputs = [PlannedInput(i.image, i.role, i.mask and bytes(i.mask)) for i in kept if i.image]
+    inputs.append(PlannedInput(image, ImageInput.Role.VARIED))
+    try:
+        return create_job(
+            owner, spec.for_endpoint(made.endpoint), made.endpoint, made.prompt, options, inputs
+        )
+    except ValueError:
+        raise CannotVary(
+            gettext("Its settings are no longer accepted by %(model)s: remix it to adjust them.")
+            % {"model": spec.label}
+        ) from None
 
 
 def enqueue(generation: Generation) -> None:

@@ -5,9 +5,9 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 from django.views.i18n import set_language
 
-from gallery import bulk_views, collection_views
+from gallery import bulk_views, collection_views, upload_views
 from gallery import views as gallery_views
-from imagegen import account_views, views
+from imagegen import account_views, edit_views, views
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="generate"), name="home"),
@@ -25,6 +25,10 @@ urlpatterns = [
     ),
     path("images/", gallery_views.image_list, name="image_list"),
     path("images/bulk/", bulk_views.bulk_action, name="image_bulk"),
+    path("images/upload/", upload_views.upload, name="image_upload"),
+    path("images/picker/", upload_views.reference_picker, name="reference_picker"),
+    path("images/<uuid:image_id>/edit/", edit_views.edit_image, name="image_edit"),
+    path("images/<uuid:image_id>/vary/", edit_views.vary_image, name="image_vary"),
     path("images/<uuid:image_id>/", gallery_views.image_detail, name="image_detail"),
     path(
         "images/<uuid:image_id>/original",

@@ -31,14 +31,14 @@ def generate(request: HtmxHttpRequest) -> HttpResponse:
     form: GenerateForm | None = None
     try:
         if request.method == "POST" and "switch_model" not in request.POST:
-            form = GenerateForm(request.POST)
+            form = GenerateForm(request.POST, owner=request.user)
             if form.is_valid():
                 generation = submit_generation(request.user, form)
                 if not request.htmx:
                     return redirect("generation", generation_id=generation.pk)
-                form = GenerateForm(initial=initial_from(request.POST))
+                form = GenerateForm(initial=initial_from(request.POST), owner=request.user)
         else:
-            form = GenerateForm(initial=_initial_values(request))
+            form = GenerateForm(initial=_initial_values(request), owner=request.user)
     except NoModelAvailable:
         form = None  # the page says so; an administrator enables a model in admin
     template = "imagegen/generate.html"
@@ -66,7 +66,10 @@ def _initial_values(request: HtmxHttpRequest) -> dict[str, Any]:
         except (ValueError, Generation.DoesNotExist):
             raise Http404 from None
         return generation.form_initial()
-    return initial_from(request.POST or request.GET)
+    values = initial_from(request.POST or request.GET)
+    if "reference" in request.GET:  # "Use as reference" from an image's page
+        values["reference"] = request.GET.getlist("reference")
+    return values
 
 
 @require_GET

@@ -280,4 +280,7 @@ class NoModelAvailable(Exception):
 
 def initial_from(values: Mapping[str, Any]) -> dict[str, Any]:
     """Initial form values from a query string or a stored generation (remix, model switch)."""
-    return {key: values[key] for key in values if values[key] not in ("", None)}
+    initial = {key: values[key] for key in values if values[key] not in ("", None)}
+    if REFERENCE in values and hasattr(values, "getlist"):  # a QueryDict: every reference
+        initial[REFERENCE] = values.getlist(REFERENCE)
+    return initial

@@ -251,7 +251,9 @@ class Generation(models.Model):
 
     def form_initial(self) -> dict[str, Any]:
         """This generation's settings as initial values for the generate form (remix)."""
-        return {"model": self.model_name, "prompt": self.prompt, **self.parameters}
+        sent = [i for i in self.inputs.all() if i.image_id is not None and i.is_sent]
+        references = {"reference": [str(i.image_uuid) for i in sent]} if sent else {}
+        return {"model": self.model_name, "prompt": self.prompt, **self.parameters, **references}
 
 
 class WorkerProcess(models.Model):
