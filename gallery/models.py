@@ -389,6 +389,10 @@ class ImageInput(models.Model):
         return f"{self.get_role_display()} {self.image_uuid}"
 
     @property
+    def has_mask(self) -> bool:
+        return self.role == self.Role.EDITED and bool(self.mask)
+
+    @property
     def is_sent(self) -> bool:
         """Whether the image goes upstream (a variation only remembers where it came from)."""
         return self.role != self.Role.VARIED

@@ -1,15 +1,18 @@
 """Changing one of one's images: the editor (a prompt, a model that can change it, a mask) and
 Vary (its settings again, at once)."""
 
+import base64
+import uuid
 from typing import Any
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from gallery.models import Image
+from gallery.models import Image, ImageInput
 from imagegen.forms import EditForm, NoModelAvailable, initial_from
+from imagegen.models import Generation
 from imagegen.tasks import CannotVary, submit_generation, submit_variation
 
 
@@ -33,19 +36,47 @@ def edit_image(request: HttpRequest, image_id: str) -> HttpResponse:
     template = "imagegen/edit.html"
     if getattr(request, "htmx", False) and request.htmx.target == "model-fields":
         template += "#model-fields"
-    return render(request, template, {"form": form, "source": source})
+    context = {"form": form, "source": source, "mask_src": _mask_sent(form)}
+    return render(request, template, context)
+
+
+def _mask_sent(form: EditForm | None) -> str:
+    """The mask a form came back with (it had another error), to be painted again."""
+    mask = form.cleaned_data.get("mask") if form is not None and form.is_bound else None
+    if not mask:
+        return ""
+    return "data:image/png;base64," + base64.b64encode(mask).decode("ascii")
 
 
 def _initial(request: HttpRequest, source: Image) -> dict[str, Any]:
     """Prefill from the query string (a model switch) or, for "edit again", the source's own
     prompt and model when they still fit."""
     values = initial_from(request.POST or request.GET)
+    if remix := request.GET.get("remix"):  # "use these settings again" on an edit
+        try:
+            made = Generation.objects.for_user(request.user).get(pk=uuid.UUID(remix))
+        except (ValueError, Generation.DoesNotExist):
+            raise Http404 from None
+        return made.form_initial()
     if not values and source.generation_id is not None:
         values = {"prompt": source.prompt, "model": source.model_name}
     values.pop("mask", None)
     if "reference" in (request.POST or request.GET):
         values["reference"] = (request.POST or request.GET).getlist("reference")
     return values
+
+
+@require_GET
+def generation_mask(request: HttpRequest, generation_id: str) -> HttpResponse:
+    """The mask an edit was sent with, to its owner."""
+    generation = get_object_or_404(Generation.objects.for_user(request.user), pk=generation_id)
+    edited = generation.inputs.filter(role=ImageInput.Role.EDITED, mask__isnull=False).first()
+    if edited is None or not edited.mask:
+        raise Http404
+    response = HttpResponse(bytes(edited.mask), content_type="image/png")
+    response["Cache-Control"] = "private, max-age=3600"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 @require_POST

@@ -19,6 +19,11 @@ urlpatterns = [
         name="generation_cancel",
     ),
     path(
+        "generations/<uuid:generation_id>/mask",
+        edit_views.generation_mask,
+        name="generation_mask",
+    ),
+    path(
         "generations/<uuid:generation_id>/preview",
         views.generation_preview,
         name="generation_preview",

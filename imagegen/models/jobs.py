@@ -6,6 +6,7 @@ from typing import Any
 from django.conf import settings
 from django.db import models
 from django.db.models import F
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop
@@ -249,9 +250,19 @@ class Generation(models.Model):
             for name, value in self.parameters.items()
         ]
 
+    @property
+    def remix_url(self) -> str:
+        """Where "use these settings again" goes: the editor of the image an edit changed (while
+        it exists), else the generate form."""
+        if self.endpoint == self.Endpoint.EDITS:
+            edited = self.inputs.filter(role="edited", image__isnull=False).select_related("image")
+            if first := edited.only("image__uuid").first():
+                return reverse("image_edit", args=[first.image.uuid]) + f"?remix={self.pk}"
+        return reverse("generate") + f"?remix={self.pk}"
+
     def form_initial(self) -> dict[str, Any]:
         """This generation's settings as initial values for the generate form (remix)."""
-        sent = [i for i in self.inputs.all() if i.image_id is not None and i.is_sent]
+        sent = [i for i in self.inputs.all() if i.image_id is not None and i.role == "reference"]
         references = {"reference": [str(i.image_uuid) for i in sent]} if sent else {}
         return {"model": self.model_name, "prompt": self.prompt, **self.parameters, **references}
 

@@ -80,3 +80,76 @@ function applyOnlyWhen() {
 document.addEventListener("change", (event) => { if (event.target.closest("#model-fields")) applyOnlyWhen(); });
 document.addEventListener("htmx:afterSettle", applyOnlyWhen);
 document.addEventListener("DOMContentLoaded", applyOnlyWhen);
+
+// Reference slots (includes/references.html): images dropped, pasted or chosen are uploaded to
+// the gallery first; the answer is ticked slots, added to the form. The server checks the count
+// against the model's limit; here the person is told at once when they pass it.
+function referenceArea(element) { return element && element.closest("[data-references]"); }
+
+function uploadReferences(area, files) {
+  const images = [...files].filter((file) => file.type.startsWith("image/"));
+  const drop = area.querySelector("[data-reference-drop]");
+  const status = area.querySelector("[data-reference-status]");
+  if (!images.length || !drop) return;
+  const body = new FormData();
+  images.forEach((file) => body.append("files", file, file.name || "pasted.png"));
+  body.append("slots", "1");
+  const token = document.querySelector("[name=csrfmiddlewaretoken]");
+  status.textContent = "…";
+  fetch(drop.dataset.url, { method: "POST", body, headers: { "X-CSRFToken": token ? token.value : "" } })
+    .then((response) => response.text())
+    .then((html) => {
+      area.querySelector("[data-reference-slots]").insertAdjacentHTML("beforeend", html);
+      status.textContent = "";
+      countReferences(area);
+    })
+    .catch(() => { status.textContent = "✕"; });
+}
+
+function countReferences(area) {
+  const limit = Number(area.dataset.limit);
+  const chosen = area.querySelectorAll("input[name=reference]:checked");
+  const status = area.querySelector("[data-reference-status]");
+  if (status) status.textContent = limit && chosen.length > limit ? `${chosen.length} / ${limit}` : "";
+  area.classList.toggle("over-limit", Boolean(limit && chosen.length > limit));
+}
+
+document.addEventListener("change", (event) => {
+  const area = referenceArea(event.target);
+  if (!area) return;
+  if (event.target.matches("[data-reference-upload]")) {
+    uploadReferences(area, event.target.files);
+    event.target.value = "";
+  } else if (event.target.name === "reference") {
+    countReferences(area);
+  }
+});
+document.addEventListener("dragover", (event) => {
+  const drop = event.target.closest && event.target.closest("[data-reference-drop]");
+  if (!drop) return;
+  event.preventDefault();
+  drop.classList.add("is-over");
+});
+document.addEventListener("dragleave", (event) => {
+  const drop = event.target.closest && event.target.closest("[data-reference-drop]");
+  if (drop) drop.classList.remove("is-over");
+});
+document.addEventListener("drop", (event) => {
+  const drop = event.target.closest && event.target.closest("[data-reference-drop]");
+  if (!drop) return;
+  event.preventDefault();
+  drop.classList.remove("is-over");
+  uploadReferences(referenceArea(drop), event.dataTransfer.files);
+});
+// Pasting an image anywhere on a page with reference slots adds it (text pastes as usual).
+document.addEventListener("paste", (event) => {
+  const area = document.querySelector("[data-references]");
+  const files = event.clipboardData ? [...event.clipboardData.files] : [];
+  if (!area || !files.some((file) => file.type.startsWith("image/"))) return;
+  event.preventDefault();
+  uploadReferences(area, files);
+});
+// Enter in the picker's search looks, it does not send the generate form.
+document.addEventListener("keydown", (event) => {
+  if (event.key === "Enter" && event.target.matches("[data-picker-search]")) event.preventDefault();
+});
