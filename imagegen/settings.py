@@ -203,7 +203,7 @@ SECURE_CSP = {
 }
 
 # The upstream image endpoint. With no key the embedded offline provider answers instead,
-# through the same httpx client (see imagegen/service.py and imagegen/offline/).
+# through the same httpx client (see imagegen/service/ and imagegen/offline/).
 COMETAPI_KEY = env_str("COMETAPI_KEY")
 COMETAPI_BASE_URL = env_str("COMETAPI_BASE_URL", "https://api.cometapi.com/v1").rstrip("/")
 COMETAPI_CONNECT_TIMEOUT = env_number("COMETAPI_CONNECT_TIMEOUT", 10.0, float)

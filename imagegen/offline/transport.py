@@ -1,7 +1,7 @@
 """The offline provider: an httpx transport that answers like CometAPI's image endpoint.
 
 It is the upstream whenever COMETAPI_KEY is unset, and the one the tests use. Only the transport
-changes, so imagegen/service.py runs the same code online and offline. It answers any host:
+changes, so imagegen/service/ runs the same code online and offline. It answers any host:
   POST …/images/generations          validates like the real endpoint (requests.py), reads
                                      Seedream's reference images (references.py), draws
   POST …/images/edits                multipart edits of uploaded images (edits.py), same answers
