@@ -154,6 +154,7 @@ def _image_page(
         "link": link,
         "collection": link.collection,
         "image": image,
+        "source_url": None if link.hide_prompt else sharing.shared_source(link, image),
         "preview": sharing.image_preview(request, link, image),
         "keep_language": keep_language,
     }

@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from gallery import formats
+from gallery.lineage import edited_from
 from gallery.media import PUBLIC_MAX_AGE, THUMBNAIL_TYPE
 from gallery.models import Image, ImageQuerySet, ShareLink
 
@@ -84,6 +85,20 @@ def shared_images(link: ShareLink) -> ImageQuerySet:
 
 def shared_image_or_404(link: ShareLink, image_id: str) -> Image:
     return get_object_or_404(shared_images(link), uuid=image_id)
+
+
+def shared_source(link: ShareLink, image: Image) -> str | None:
+    """Where the image it was edited or varied from is shared, if it is: in the same collection
+    link, or by a link of its own. A source that is not shared is never named."""
+    source = edited_from(image)
+    if source is None or source.image is None:
+        return None
+    if shared_images(link).filter(pk=source.image_id).exists():
+        return reverse("shared_image", args=[link.token, source.image.uuid])
+    own = ShareLink.objects.active().filter(owner_id=link.owner_id, image_id=source.image_id)
+    if first := own.only("token").first():
+        return reverse("shared_page", args=[first.token])
+    return None
 
 
 def count_view(link: ShareLink) -> None:
