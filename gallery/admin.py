@@ -12,7 +12,7 @@ from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from gallery.models import Collection, Image, ShareLink
+from gallery.models import Collection, Image, ImageInput, ShareLink
 
 
 @admin.register(Image)
@@ -29,6 +29,7 @@ class ImageAdmin(admin.ModelAdmin):
     list_filter = [
         "model_name",
         "format",
+        "origin",
         "favourite",
         "created_at",
         ("owner", admin.RelatedOnlyFieldListFilter),
@@ -37,7 +38,7 @@ class ImageAdmin(admin.ModelAdmin):
     search_fields = ["prompt", "revised_prompt", "owner__username", "sha256"]
     date_hierarchy = "created_at"
     readonly_fields = ["preview", *[f.name for f in Image._meta.fields]]
-    raw_id_fields = ["owner", "generation"]
+    raw_id_fields = ["owner", "generation", "stack_root"]
 
     @admin.display(description=_("Image"))
     def preview(self, image: Image) -> SafeString:
@@ -60,7 +61,24 @@ class ImageAdmin(admin.ModelAdmin):
         return image.size
 
     def has_add_permission(self, request: object) -> bool:
-        return False  # images come only from generations
+        return False  # images come from generations and from their owners' uploads
+
+
+class ImageInputInline(admin.TabularInline):
+    """What a generation started from, on its admin page (read only: it is its history)."""
+
+    model = ImageInput
+    fields = ["position", "role", "image", "image_uuid", "has_mask"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    @admin.display(description=_("mask"), boolean=True)
+    def has_mask(self, source: ImageInput) -> bool:
+        return source.has_mask
+
+    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
 
 
 @admin.register(Collection)

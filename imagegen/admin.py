@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
+from gallery.admin import ImageInputInline
 from imagegen.catalogue import list_text, readable
 from imagegen.catalogue.sync import add_with_basic_schema, sync_models
 from imagegen.models import EXPORTED_FIELDS, Generation, ImageModel, UpstreamModel
@@ -273,6 +274,7 @@ class GenerationAdmin(admin.ModelAdmin):
     search_fields = ["prompt", "request_id", "owner__username"]
     date_hierarchy = "created_at"
     readonly_fields = [f.name for f in Generation._meta.fields]
+    inlines = [ImageInputInline]
 
     @admin.display(description=_("Prompt"))
     def short_prompt(self, generation: Generation) -> str:
