@@ -230,6 +230,9 @@ THUMBNAIL_SIZE = env_number("THUMBNAIL_SIZE", 512, int)
 # the bytes one request's zips may expand to.
 UPLOAD_MAX_BYTES = env_number("UPLOAD_MAX_BYTES", 50 * 1024 * 1024, int)
 UPLOAD_MAX_FILES = env_number("UPLOAD_MAX_FILES", 200, int)
+# Django refuses a request with more files than this outright (a bare 400, default 100): as many
+# as the studio takes, so its own limit and message are the ones people meet.
+DATA_UPLOAD_MAX_NUMBER_FILES = UPLOAD_MAX_FILES
 UPLOAD_ZIP_MAX_BYTES = env_number("UPLOAD_ZIP_MAX_BYTES", 1024 * 1024 * 1024, int)
 
 # The offline provider: simulated seconds per generation, so progress can be seen in demos.

@@ -154,6 +154,13 @@ def test_0007_adds_the_endpoints_and_keeps_every_edit(old_apps: Any) -> None:
             parameter.pop("endpoints", None)
             parameter["maximum"] = 4
     seedream.save()
+    flare = ImageModel.objects.get(name="gpt-image-2.6-flare")  # as 0006 left a 2.6 row
+    flare.schema["parameters"] = [
+        {k: v for k, v in p.items() if k != "endpoints"}
+        for p in flare.schema["parameters"]
+        if p.get("endpoints") != ["edits"]
+    ]
+    flare.save()
     old_fidelity = ImageModel.objects.get(name="gpt-image-1.5")
     old_fidelity.schema["parameters"] = [
         {k: v for k, v in p.items() if k != "endpoints"}
@@ -178,6 +185,8 @@ def test_0007_adds_the_endpoints_and_keeps_every_edit(old_apps: Any) -> None:
     assert by_name["doubao-seedream-5-0-260128"]["image"]["maximum"] == 4
     assert by_name["doubao-seedream-5-0-260128"]["image"]["endpoints"] == ["generations"]
     assert by_name["doubao-seedream-5-0-260128"]["seed"]["new_on_vary"] is True
+    flare = ImageModel.objects.get(name="gpt-image-2.6-flare")
+    assert flare.schema == shipped_model("gpt-image-2.6-flare")["schema"]
     fidelity = by_name["gpt-image-1.5"]
     assert list(fidelity).index("input_fidelity") == list(fidelity).index("moderation") + 1
     assert fidelity["input_fidelity"]["endpoints"] == ["edits"]

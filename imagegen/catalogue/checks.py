@@ -131,7 +131,6 @@ def schema_errors(schema: Any) -> list[str]:
 def _meaning_errors(schema: Mapping[str, Any]) -> list[str]:
     errors: list[str] = []
     entries = schema["parameters"]
-    names = [entry["name"] for entry in entries]
     by_name: dict[str, Parameter] = {}
     for index, entry in enumerate(entries):
 
@@ -147,8 +146,8 @@ def _meaning_errors(schema: Mapping[str, Any]) -> list[str]:
             report(_("An endpoint takes at most one list of reference images."), "kind")
         if name in RESERVED_NAMES:
             report(_("“%(name)s” is reserved; choose another name.") % {"name": name}, "name")
-        if names.count(name) > 1:
-            report(_("Another parameter already has this name."), "name")
+        if _shares_an_endpoint(entry, [e for e in entries[:index] if e["name"] == name]):
+            report(_("Another parameter already has this name on the same endpoint."), "name")
         if entry["kind"] == "size" and [e["kind"] for e in entries].count("size") > 1:
             report(_("A model has at most one size parameter."), "kind")
         try:
@@ -210,6 +209,11 @@ def _entry_errors(parameter: Parameter, entry: Mapping[str, Any]) -> list[tuple[
     elif parameter.send_default:
         errors.append((_("Sending the default needs a default."), "send_default"))
     return errors
+
+
+def _shares_an_endpoint(entry: Mapping[str, Any], others: list[Mapping[str, Any]]) -> bool:
+    mine = set(entry.get("endpoints", ENDPOINTS))
+    return any(mine & set(other.get("endpoints", ENDPOINTS)) for other in others)
 
 
 def low_or_none(parameter: Parameter) -> float | None:

@@ -108,7 +108,9 @@ GPT_IMAGE_25_SCHEMA = gpt_image_schema(
     formats=["png", "jpeg", "webp"],
     more=[],
 )
-# 2.6: GIF and SVG output; a GIF needs its frames; neither streams; SVG is one image.
+# 2.6: GIF and SVG output; a GIF needs its frames; neither streams; SVG is one image. Edits are
+# documented only for raster output (api.md §7), so the edits endpoint has an output format of
+# its own: a name may be described twice for endpoints that do not overlap.
 GPT_IMAGE_26_SCHEMA = gpt_image_schema(
     sizes=size(GPT_SIZES, "auto", custom=GPT_CUSTOM_SIZES),
     qualities=["auto", "low", "medium", "high", "xhigh", "max"],
@@ -119,12 +121,18 @@ GPT_IMAGE_26_SCHEMA = gpt_image_schema(
          "choices": ["low", "medium", "high"], "default": "high"},
         {"name": "frame_count", "kind": "integer", "label": _("Frames"),
          "help": _("Frames in an animated GIF."), "minimum": 2, "maximum": 16, "default": 9,
-         "send_default": True, "only_when": {"output_format": ["gif"]}},
+         "send_default": True, "only_when": {"output_format": ["gif"]},
+         "endpoints": ["generations"]},
         {"name": "frame_duration_ms", "kind": "integer", "label": _("Frame duration (ms)"),
          "minimum": 20, "maximum": 10000, "default": 200, "send_default": True,
-         "only_when": {"output_format": ["gif"]}},
+         "only_when": {"output_format": ["gif"]}, "endpoints": ["generations"]},
     ],
 )  # fmt: skip
+_FORMATS_26 = GPT_IMAGE_26_SCHEMA["parameters"]
+_AT = next(i for i, p in enumerate(_FORMATS_26) if p["name"] == "output_format")
+_FORMATS_26[_AT] = {**_FORMATS_26[_AT], "endpoints": ["generations"]}
+_FORMATS_26.insert(_AT + 1, choice("output_format", _("Output format"), ["png", "jpeg", "webp"],
+                                   "png", endpoints=["edits"]))  # fmt: skip
 GPT_IMAGE_26_SCHEMA["rules"] += [
     {"if": {"output_format": ["gif", "svg"]}, "then": {"stream": [False]}},
     {"if": {"output_format": ["svg"]}, "then": {"n": [1]}},

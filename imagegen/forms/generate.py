@@ -16,6 +16,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from gallery.models import Image
 from imagegen.catalogue import (
@@ -131,6 +132,16 @@ class GenerateForm(forms.Form):
             return 0
         return int(self.references.maximum) - len(self.own_inputs())
 
+    @property
+    def not_taken_with_references(self) -> list[str]:
+        """The options shown here that a model loses when references make its job an edit
+        (GPT image models: Moderation), so the form can say so."""
+        spec = self.model_spec
+        if self.fields_endpoint() != GENERATIONS or spec.references(GENERATIONS) is not None:
+            return []
+        edits = {p.name for p in spec.for_endpoint(EDITS).parameters}
+        return [str(_(p.label)) for p in self.spec.parameters if p.name not in edits]
+
     def chosen_references(self) -> list[Image]:
         """The reference images the form holds now, for drawing its slots."""
         field = self.fields.get(REFERENCE)
@@ -244,8 +255,14 @@ class GenerateForm(forms.Form):
         self.job_spec = job_spec
         for problem in problems:
             if images is not None and problem.param == images.name:
-                field = REFERENCE if REFERENCE in self.fields else None
-                self.add_error(field, problem.message)
+                # Said in the form's own terms: the references it offers, not the images sent.
+                limit = self.reference_limit
+                message = ngettext(
+                    "Choose at most %(limit)d reference image.",
+                    "Choose at most %(limit)d reference images.",
+                    limit,
+                ) % {"limit": limit}
+                self.add_error(REFERENCE if REFERENCE in self.fields else None, message)
                 continue
             field = problem.param if problem.param in self.fields else None
             if size is not None and field == size.name and "width" in self.fields:

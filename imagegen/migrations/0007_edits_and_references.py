@@ -5,7 +5,10 @@ Each row's schema gains what the edits endpoint needs to be described as data (a
 list is generations-only; an editing model gains its edits-only `image` list (16 images, the
 first one edited); gpt-image-1 and 1.5 gain the edits-only `input_fidelity`. Everything an
 administrator changed is kept: only missing entries and keys are added, so an unedited shipped
-row comes out equal to the shipped schema, and a `seed` is marked `new_on_vary` (tests/test_migrations.py). Going back removes them.
+row comes out equal to the shipped schema (tests/test_migrations.py). An output format offering
+GIF or SVG becomes generations-only, beside a raster one for edits (the edits endpoint is
+documented for raster output only), with the GIF's frames generations-only; a `seed` is marked
+`new_on_vary`. Going back removes what was added.
 """
 
 import copy
@@ -21,6 +24,8 @@ INPUT_FIDELITY = {"name": "input_fidelity", "kind": "choice", "label": "Input fi
                   "help": "High keeps faces and details of the input images.",
                   "choices": ["low", "high"], "default": "low", "endpoints": EDITS_ONLY}  # fmt: skip
 FIDELITY_MODELS = {"gpt-image-1", "gpt-image-1.5"}
+RASTER = ("png", "jpeg", "webp")
+GIF_FRAMES = ("frame_count", "frame_duration_ms")
 
 
 def describe_endpoints(apps, schema_editor):
@@ -37,6 +42,7 @@ def describe_endpoints(apps, schema_editor):
         for parameter in parameters:
             if parameter["name"] == "seed" and parameter["kind"] == "integer":
                 parameter.setdefault("new_on_vary", True)
+        _raster_edits_only(parameters)
         names = [parameter["name"] for parameter in parameters]
         if row.name in FIDELITY_MODELS and "input_fidelity" not in names:
             after = names.index("moderation") + 1 if "moderation" in names else len(names)
@@ -50,6 +56,26 @@ def describe_endpoints(apps, schema_editor):
         if parameters != row.schema.get("parameters", []):
             row.schema = {**row.schema, "parameters": parameters}
             row.save(update_fields=["schema"])
+
+
+def _raster_edits_only(parameters):
+    """GIF and SVG output is documented for generations only: such an output format becomes
+    generations-only (with the GIF's frames), beside a raster one for edits."""
+    formats = [p for p in parameters if p["name"] == "output_format"]
+    if len(formats) != 1 or "endpoints" in formats[0]:
+        return
+    choices = formats[0].get("choices", [])
+    raster = [c for c in choices if c in RASTER]
+    if raster == choices or not raster:
+        return
+    formats[0]["endpoints"] = GENERATIONS_ONLY
+    edits = {**formats[0], "choices": raster, "endpoints": EDITS_ONLY}
+    if edits.get("default") not in raster:
+        edits["default"] = raster[0]
+    parameters.insert(parameters.index(formats[0]) + 1, edits)
+    for parameter in parameters:
+        if parameter["name"] in GIF_FRAMES and "endpoints" not in parameter:
+            parameter["endpoints"] = GENERATIONS_ONLY
 
 
 def forget_endpoints(apps, schema_editor):
