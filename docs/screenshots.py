@@ -3,9 +3,9 @@
     make run                                  # in one terminal (offline provider, demo account)
     .venv/bin/python docs/screenshots.py      # in another; writes docs/screenshots/*.png
 
-It signs in as the demo account, makes a few images through the offline provider, and shoots
-the generate page, the gallery, an image page and a shared page: light and dark, desktop and
-phone widths, in English and Arabic (--languages adds Japanese).
+It signs in as the demo account, makes a few images through the offline provider (and an edit
+of one), and shoots the generate page, the gallery, an image page, the editor and a shared page:
+light and dark, desktop and phone widths, in English and Arabic (--languages adds Japanese).
 """
 
 import argparse
@@ -48,6 +48,27 @@ def make_images(page: Page) -> None:
     unfinished.first.wait_for(state="detached", timeout=60_000)
 
 
+def paint_a_stroke(page: Page) -> None:
+    page.wait_for_selector(".mask-editor.is-ready")
+    box = page.locator("[data-mask-canvas]").bounding_box()
+    assert box is not None
+    page.mouse.move(box["x"] + box["width"] * 0.25, box["y"] + box["height"] * 0.3)
+    page.mouse.down()
+    page.mouse.move(box["x"] + box["width"] * 0.6, box["y"] + box["height"] * 0.55, steps=12)
+    page.mouse.up()
+
+
+def make_an_edit(page: Page, base_url: str) -> None:
+    """Edit the newest image with a painted mask, so the newest image has a family tree."""
+    page.goto(f"{base_url}/images/")
+    page.click(".tile a >> nth=0")
+    page.click(".image-meta a.button:has-text('Edit')")
+    paint_a_stroke(page)
+    page.fill("#id_prompt", "The same scene with a red kite in the sky")
+    page.click("#edit-submit")
+    page.wait_for_selector(".generation-card.status-succeeded", timeout=60_000)
+
+
 def share_first_image(page: Page, base_url: str) -> str:
     page.goto(f"{base_url}/images/")
     page.click(".tile a >> nth=0")
@@ -78,6 +99,9 @@ def shoot(browser, base_url: str, shared_url: str, language: str, scheme: str, d
     page.click(".image-grid a >> nth=0")
     page.wait_for_selector(".image-detail img")
     page.screenshot(path=OUT / f"image-{suffix}.png")
+    page.click(".image-meta a.button >> nth=1")  # Edit again
+    paint_a_stroke(page)
+    page.screenshot(path=OUT / f"editor-{suffix}.png", full_page=device == "phone")
     context.close()
     visitor = browser.new_context(**options)  # signed out, as the link's recipient
     visitor.new_page().goto(shared_url)
@@ -100,6 +124,7 @@ def main() -> None:
         sign_in(page, args.base_url)
         if not args.skip_generate:
             make_images(page)
+            make_an_edit(page, args.base_url)
         shared_url = share_first_image(page, args.base_url)
         context.close()
         for language in args.languages.split(","):
