@@ -26,6 +26,7 @@ from imagegen.catalogue import (
     ModelSpec,
     N,
     Parameter,
+    list_text,
     parse_size,
     resolve,
 )
@@ -133,14 +134,14 @@ class GenerateForm(forms.Form):
         return int(self.references.maximum) - len(self.own_inputs())
 
     @property
-    def not_taken_with_references(self) -> list[str]:
+    def not_taken_with_references(self) -> str:
         """The options shown here that a model loses when references make its job an edit
-        (GPT image models: Moderation), so the form can say so."""
+        (GPT image models: Moderation), as a list to show; "" when none."""
         spec = self.model_spec
         if self.fields_endpoint() != GENERATIONS or spec.references(GENERATIONS) is not None:
-            return []
+            return ""
         edits = {p.name for p in spec.for_endpoint(EDITS).parameters}
-        return [str(_(p.label)) for p in self.spec.parameters if p.name not in edits]
+        return list_text(str(_(p.label)) for p in self.spec.parameters if p.name not in edits)
 
     def chosen_references(self) -> list[Image]:
         """The reference images the form holds now, for drawing its slots."""
