@@ -36,7 +36,8 @@ def choose_model(page: Page, model: str) -> None:
         return
     picker.select_option(model)
     label = picker.locator("option:checked").inner_text()
-    expect(page.locator("#model-fields legend")).to_have_text(f"Options for {label}")
+    # The child legend only: the reference slots, when the model takes images, have their own.
+    expect(page.locator("#model-fields > legend")).to_have_text(f"Options for {label}")
     settled(page)
 
 

@@ -31,7 +31,7 @@ def test_the_form_adapts_to_each_model_family_and_each_family_generates(page: Pa
     fields = page.locator("#model-fields")
     # A fresh studio offers only what the key can still use: DALL·E retired in May 2026.
     assert "dall-e-3" not in option_values(page, "Model")
-    expect(page.locator("#model-fields legend")).to_have_text("Options for GPT Image 2")
+    expect(page.locator("#model-fields > legend")).to_have_text("Options for GPT Image 2")
 
     choose_model(page, "gpt-image-2")
     expect(fields.get_by_label("Style")).to_have_count(0)
