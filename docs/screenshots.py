@@ -37,7 +37,7 @@ def make_images(page: Page) -> None:
     for model, prompt in PROMPTS:
         page.select_option("#id_model", model)
         label = page.locator("#id_model option:checked").inner_text()
-        page.wait_for_selector(f"#model-fields legend:has-text('{label}')")
+        page.wait_for_selector(f"#model-fields > legend:has-text('{label}')")
         page.wait_for_selector("#generate-submit:enabled")
         page.fill("#id_prompt", prompt)
         cards = page.locator(".generation-card").count()
