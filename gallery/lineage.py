@@ -82,7 +82,8 @@ def _ancestors(image: Image) -> list[list[Node]]:
         if not level:
             break
         levels.append(level)
-        seen.update(entry.image_id for entry in inputs)
+        # A deleted input's id is None: never "seen", or the next deleted one would be dropped.
+        seen.update(entry.image_id for entry in inputs if entry.image_id is not None)
         # Up the line through the image that was edited or varied (references start no line).
         line = next((e for e in inputs if e.role != ImageInput.Role.REFERENCE and e.image), None)
         generation_id = line.image.generation_id if line and line.image else None

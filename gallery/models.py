@@ -151,6 +151,12 @@ class Image(models.Model):
                 condition=Q(origin="uploaded") | Q(generation__isnull=False),
                 name="generated_images_have_a_generation",
             ),
+            # The same file uploaded twice by one person is one image, even at the same moment.
+            models.UniqueConstraint(
+                fields=["owner", "sha256"],
+                condition=Q(origin="uploaded"),
+                name="one_upload_per_file",
+            ),
         ]
         indexes = [models.Index(fields=["owner", "-id"], name="image_owner_newest")]
 

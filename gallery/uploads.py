@@ -12,16 +12,18 @@ import unicodedata
 import zipfile
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
-from typing import IO, Any
+from typing import Any
 
 from django.conf import settings
+from django.db import IntegrityError
 from django.utils import timezone
 from django.utils.translation import gettext_noop
 
 from gallery.found_metadata import read_found_metadata
 from gallery.ingest import store_image
 from gallery.models import Image
-from gallery.verify import InvalidImage, verify_image
+from gallery.verify import UNSUPPORTED, InvalidImage, verify_image
+from imagegen.job_messages import shown_message
 
 UPLOADED_FORMATS = {"png", "jpeg", "webp", "gif"}
 ZIP_SIGNATURE = b"PK\x03\x04"
@@ -38,7 +40,12 @@ BAD_ZIP = gettext_noop("The zip file is damaged.")
 @dataclass(frozen=True)
 class Refusal:
     name: str
-    message: str  # English, marked for translation: shown through gettext
+    message: str  # English, marked for translation
+
+    @property
+    def shown_message(self) -> str:
+        """In the reader's language, details (a size) included."""
+        return shown_message(self.message)
 
 
 @dataclass
@@ -58,9 +65,12 @@ def upload_files(owner: Any, files: list[Any]) -> UploadReport:
                 report.refused.append(Refusal(name, problem))
                 continue
             try:
-                report.kept.append(ingest_upload(owner, data, name))
+                image = ingest_upload(owner, data, name)
             except InvalidImage as error:
                 report.refused.append(Refusal(name, error.message))
+                continue
+            if image not in report.kept:  # the same file twice is one image, kept once
+                report.kept.append(image)
     return report
 
 
@@ -68,7 +78,13 @@ def ingest_upload(owner: Any, data: bytes, name: str) -> Image:
     """Keep one uploaded image; raises InvalidImage when it is not one the gallery keeps."""
     if len(data) > settings.UPLOAD_MAX_BYTES:
         raise InvalidImage(TOO_LARGE)
-    verified = verify_image(data)
+    try:
+        verified = verify_image(data)
+    except InvalidImage as refused:
+        # Said as uploads are: verify_image also keeps SVGs, which only models may make.
+        raise InvalidImage(
+            NOT_RASTER if refused.message == UNSUPPORTED else refused.message
+        ) from None
     if verified.format not in UPLOADED_FORMATS:
         raise InvalidImage(NOT_RASTER)
     digest = hashlib.sha256(data).hexdigest()
@@ -94,7 +110,11 @@ def ingest_upload(owner: Any, data: bytes, name: str) -> Image:
         prompt=found.prompt,
         created_at=timezone.now(),
     )
-    return store_image(image, data, verified.thumbnail, None)
+    try:
+        return store_image(image, data, verified.thumbnail, None)
+    except IntegrityError:
+        # The same file, uploaded at the same moment by the same person: one image.
+        return same.get()
 
 
 def shown_name(name: str) -> str:
@@ -118,11 +138,12 @@ class _Budget:
 def _expand(upload: Any, budget: _Budget) -> Iterator[tuple[str, bytes, str]]:
     """(name, bytes, problem) for the upload, or for each member of a zip."""
     name = upload.name or "upload"
-    if not budget.take_file():
-        yield name, b"", TOO_MANY
-        return
     head = upload.read(4)
     upload.seek(0)
+    # A zip is not a file of its own here: its members are counted instead.
+    if head != ZIP_SIGNATURE and not budget.take_file():
+        yield name, b"", TOO_MANY
+        return
     if head != ZIP_SIGNATURE:
         if upload.size > settings.UPLOAD_MAX_BYTES:
             yield name, b"", TOO_LARGE
@@ -158,7 +179,7 @@ def _members(
         if info.file_size > budget.zip_bytes:
             yield name, b"", ZIP_TOO_LARGE
             return
-        data = _read_at_most(archive.open(info), settings.UPLOAD_MAX_BYTES)
+        data = _read_at_most(archive, info, settings.UPLOAD_MAX_BYTES)
         if data is None:
             yield name, b"", TOO_LARGE  # the member expanded past what its header said
             continue
@@ -166,9 +187,11 @@ def _members(
         yield name, data, ""
 
 
-def _read_at_most(member: IO[bytes], limit: int) -> bytes | None:
+def _read_at_most(archive: zipfile.ZipFile, info: zipfile.ZipInfo, limit: int) -> bytes | None:
     try:
-        with member:
+        # Opened here, inside the try: open() is what raises for a compression method or a
+        # feature zipfile cannot read (Deflate64, which Windows writes; patched data).
+        with archive.open(info) as member:
             data = member.read(limit + 1)
     except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError):
         return b""  # damaged or an unknown compression: verify_image says it is not an image

@@ -100,5 +100,13 @@ class Migration(migrations.Migration):
             model_name='imageinput',
             constraint=models.UniqueConstraint(fields=('generation', 'position'), name='one_input_per_position'),
         ),
+        migrations.AddConstraint(
+            model_name="image",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("origin", "uploaded")),
+                fields=("owner", "sha256"),
+                name="one_upload_per_file",
+            ),
+        ),
         migrations.RunPython(make_search_triggers_again, migrations.RunPython.noop),
     ]
