@@ -14,6 +14,9 @@ COMMENT_LABEL = 0xFE
 # Marks the comment we write, so that re-embedding replaces it and stripping takes out ours only.
 MARKER = b"image-studio:"
 
+# A real GIF has a few per frame (timing, the loop count, a comment): far below this.
+MAX_EXTENSIONS = 10_000
+
 
 class TooManyFrames(ValueError):
     """The file has more frames than the caller allows; raised before walking the rest."""
@@ -59,6 +62,7 @@ def layout(data: bytes, *, max_frames: int | None = None) -> Layout:
     pos = 13 + _colour_table_size(data[10])
     frames: list[Frame] = []
     comments: list[tuple[int, int, bytes]] = []
+    extensions = 0
     while pos < len(data):
         start, introducer = pos, data[pos]
         if introducer == TRAILER:
@@ -68,6 +72,9 @@ def layout(data: bytes, *, max_frames: int | None = None) -> Layout:
         if introducer == EXTENSION:
             if pos + 2 > len(data):
                 raise ValueError("GIF extension cut short")
+            extensions += 1
+            if extensions > MAX_EXTENSIONS:  # millions of empty comments cost seconds to walk
+                raise ValueError("too many GIF extension blocks")
             label = data[pos + 1]
             pos, payload = _sub_blocks(data, pos + 2, keep=label == COMMENT_LABEL)
             if label == COMMENT_LABEL:

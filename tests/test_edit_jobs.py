@@ -577,3 +577,22 @@ def test_an_unknown_image_is_not_found(alice_client: Client) -> None:
 
     assert alice_client.get(reverse("image_edit", args=[missing])).status_code == 404
     assert alice_client.post(reverse("image_vary", args=[missing])).status_code == 404
+
+
+def test_an_edits_mask_is_shown_to_its_owner_only(
+    alice: User, alice_client: Client, bob_client: Client, source: Image, red: Image
+) -> None:
+    masked = submitted(alice, EditForm(gpt_values(), mask_upload(), owner=alice, source=source))
+    unmasked = submitted(alice, EditForm(gpt_values(), owner=alice, source=source))
+    url = reverse("generation_mask", args=[masked.pk])
+
+    response = alice_client.get(url)
+    assert response.status_code == 200
+    assert response["Content-Type"] == "image/png"
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert response.content == mask_png()
+    assert bob_client.get(url).status_code == 404
+    assert alice_client.get(reverse("generation_mask", args=[unmasked.pk])).status_code == 404
+    assert alice_client.post(url).status_code == 405
+    page = alice_client.get(reverse("generation", args=[masked.pk])).content.decode()
+    assert url in page  # the job's page links its mask

@@ -2,6 +2,7 @@
 
 import io
 import json
+import time
 
 import pytest
 from PIL import Image as PILImage
@@ -80,3 +81,13 @@ def test_a_gif87a_is_left_as_it_came() -> None:
 
     assert embed_metadata(data, "gif", "", DOCUMENT) == data
     assert read_metadata(data) == {}
+
+
+def test_a_gif_of_endless_empty_comments_is_refused_quickly() -> None:
+    frame = gif_bytes()
+    trailer_at = frame.rindex(b";")
+    bloated = frame[:trailer_at] + b"\x21\xfe\x00" * 1_000_000 + b";"
+    started = time.perf_counter()
+    with pytest.raises(ValueError, match="too many GIF extension blocks"):
+        gif.layout(bloated)
+    assert time.perf_counter() - started < 1.0
