@@ -14,6 +14,7 @@ from PIL import Image, PngImagePlugin
 
 from gallery.embedding import embed_metadata
 from gallery.found_metadata import FoundMetadata, read_found_metadata
+from tests.metadata_samples import COMFY_GRAPH
 
 A1111_TEXT = (
     "masterpiece, a lighthouse at dusk,\n"
@@ -40,39 +41,6 @@ A1111_FIELDS = {
     "negative_prompt": "blurry, lowres,\ntext, watermark",
     "model": "sd_xl_base_1.0",
     "settings": A1111_SETTINGS,
-}
-# ComfyUI's default graph, as its SaveImage node writes it into the `prompt` chunk.
-COMFY_GRAPH = {
-    "3": {
-        "class_type": "KSampler",
-        "inputs": {
-            "seed": 156680208700286,
-            "steps": 20,
-            "cfg": 8,
-            "sampler_name": "euler",
-            "scheduler": "normal",
-            "denoise": 1,
-            "model": ["4", 0],
-            "positive": ["6", 0],
-            "negative": ["7", 0],
-            "latent_image": ["5", 0],
-        },
-    },
-    "4": {
-        "class_type": "CheckpointLoaderSimple",
-        "inputs": {"ckpt_name": "v1-5-pruned-emaonly.safetensors"},
-    },
-    "5": {
-        "class_type": "EmptyLatentImage",
-        "inputs": {"width": 512, "height": 768, "batch_size": 1},
-    },
-    "6": {
-        "class_type": "CLIPTextEncode",
-        "inputs": {"text": "beautiful scenery, purple galaxy bottle", "clip": ["4", 1]},
-    },
-    "7": {"class_type": "CLIPTextEncode", "inputs": {"text": "text, watermark", "clip": ["4", 1]}},
-    "8": {"class_type": "VAEDecode", "inputs": {"samples": ["3", 0], "vae": ["4", 2]}},
-    "9": {"class_type": "SaveImage", "inputs": {"filename_prefix": "ComfyUI", "images": ["8", 0]}},
 }
 # The editor's graph of the same workflow, cut to what a reader looks at.
 COMFY_WORKFLOW = {

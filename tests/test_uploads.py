@@ -23,6 +23,7 @@ from PIL import PngImagePlugin
 from gallery import uploads
 from gallery.models import Image
 from tests.conftest import gif_bytes, png_bytes, svg_bytes
+from tests.metadata_samples import COMFY_GRAPH
 
 pytestmark = pytest.mark.django_db
 
@@ -40,35 +41,6 @@ A1111_TEXT = (
     "Steps: 20, Sampler: DPM++ 2M Karras, CFG scale: 7, Seed: 1234, Size: 512x768, "
     "Model: sd_xl_base_1.0"
 )
-# ComfyUI's default graph, as its SaveImage node writes it into the `prompt` chunk.
-COMFY_GRAPH = {
-    "3": {
-        "class_type": "KSampler",
-        "inputs": {
-            "seed": 156680208700286,
-            "steps": 20,
-            "cfg": 8,
-            "sampler_name": "euler",
-            "scheduler": "normal",
-            "denoise": 1,
-            "model": ["4", 0],
-            "positive": ["6", 0],
-            "negative": ["7", 0],
-            "latent_image": ["5", 0],
-        },
-    },
-    "4": {
-        "class_type": "CheckpointLoaderSimple",
-        "inputs": {"ckpt_name": "v1-5-pruned-emaonly.safetensors"},
-    },
-    "5": {"class_type": "EmptyLatentImage", "inputs": {"width": 512, "height": 768}},
-    "6": {
-        "class_type": "CLIPTextEncode",
-        "inputs": {"text": "beautiful scenery, purple galaxy bottle", "clip": ["4", 1]},
-    },
-    "7": {"class_type": "CLIPTextEncode", "inputs": {"text": "text, blurry", "clip": ["4", 1]}},
-    "9": {"class_type": "SaveImage", "inputs": {"filename_prefix": "ComfyUI", "images": ["8", 0]}},
-}
 INVOKEAI_METADATA = {
     "generation_mode": "txt2img",
     "positive_prompt": "a cozy cabin in the woods, winter",
@@ -104,7 +76,7 @@ LAYOUTS = {
         [("prompt", json.dumps(COMFY_GRAPH))],
         {
             "prompt": "beautiful scenery, purple galaxy bottle",
-            "negative_prompt": "text, blurry",
+            "negative_prompt": "text, watermark",
             "model": "v1-5-pruned-emaonly.safetensors",
             "settings": {
                 "Seed": "156680208700286",
