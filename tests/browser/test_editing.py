@@ -184,6 +184,30 @@ def test_an_uploaded_reference_is_drawn_in_and_linked_both_ways(page: Page) -> N
     assert matching >= 0.9 * len(inside), f"{matching} of {len(inside)}: {inside[:3]}"
 
 
+def test_a_reference_picked_from_the_gallery_is_sent_and_the_form_stays(
+    browser: Browser, base_url: str, tour: Tour
+) -> None:
+    context = browser.new_context(base_url=base_url, storage_state=tour.storage_state)
+    page = context.new_page()
+    try:
+        page.goto("/generate/")
+        choose_model(page, SEEDREAM)
+        page.locator(".reference-picker summary").click()
+        choices = page.locator("#reference-choices input[name=reference]")
+        expect(choices.first).to_be_visible(timeout=JOB_MS)
+        # The picker fills its own list: the form around it is still there, untouched.
+        expect(page.locator("#generate-submit")).to_be_visible()
+        expect(page.locator(".reference-picker")).to_have_count(1)
+        picked = choices.first.get_attribute("value")
+        choices.first.check()
+        card = submit_generation(page, "The same beach at night, with lanterns")
+        expect(card).to_have_class(re.compile(r"\bstatus-succeeded\b"), timeout=JOB_MS)
+        page.goto(result_page(card))
+        expect(page.locator(f"#family a[href='/images/{picked}/']")).to_have_count(1)
+    finally:
+        context.close()
+
+
 def test_keys_switch_tools_and_undo_in_the_editor(
     browser: Browser, base_url: str, tour: Tour
 ) -> None:
