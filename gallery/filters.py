@@ -134,17 +134,19 @@ def page_of(images: QuerySet[Image], before: str | None) -> tuple[list[Image], i
     return rows, None
 
 
-def count_versions(page: list[Image]) -> None:
-    """Set `version_count` on each first version of the page: itself and the versions stacked
-    behind it (0 for an image with none), in one query."""
-    counts = dict(
-        Image.objects.filter(stack_root__in=[image.pk for image in page])
-        .values_list("stack_root")
-        .annotate(count=Count("id"))
-    )
+def count_versions(page: list[Image], *, stacked: bool) -> None:
+    """Set `version_count` on each image of the page: for a first version in a stacked view,
+    itself and the versions behind it (in one query); 0 for any other."""
+    counts: dict[int, int] = {}
+    if stacked:
+        counts = dict(
+            Image.objects.filter(stack_root__in=[image.pk for image in page])
+            .values_list("stack_root")
+            .annotate(count=Count("id"))
+        )
     for image in page:
-        stacked = counts.get(image.pk, 0)
-        image.version_count = stacked + 1 if stacked else 0  # type: ignore[attr-defined]
+        behind = counts.get(image.pk, 0)
+        image.version_count = behind + 1 if behind else 0  # type: ignore[attr-defined]
 
 
 def neighbours(images: QuerySet[Image], image: Image) -> tuple[Image | None, Image | None]:

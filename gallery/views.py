@@ -22,8 +22,7 @@ def image_list(request: HttpRequest, collection: Collection | None = None) -> Ht
     if collection is not None:
         images = images.filter(collections=collection)
     page, next_before = page_of(images, request.GET.get("before"))
-    if filters.stacks():
-        count_versions(page)
+    count_versions(page, stacked=filters.stacks())
     template = "gallery/image_list.html"
     if request.htmx:  # a search swaps the whole grid; a scroll appends the next page in place
         template += "#gallery" if request.htmx.target == "gallery" else "#page"

@@ -4,6 +4,7 @@ The offline provider keeps every pixel outside an edit's mask and draws referenc
 along the bottom edge, so what a person painted or uploaded can be checked in the pixels.
 """
 
+import base64
 import io
 import json
 import re
@@ -206,6 +207,56 @@ def test_a_reference_picked_from_the_gallery_is_sent_and_the_form_stays(
         expect(page.locator(f"#family a[href='/images/{picked}/']")).to_have_count(1)
     finally:
         context.close()
+
+
+# A file handed to the page as a drop or a paste hands it: built in the page from base64 bytes.
+HAND_OVER = """([kind, base64]) => {
+  const bytes = Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
+  const files = new DataTransfer();
+  files.items.add(new File([bytes], kind + ".png", { type: "image/png" }));
+  if (kind === "dropped") {
+    const zone = document.querySelector("[data-reference-drop]");
+    zone.dispatchEvent(new DragEvent("dragover", { dataTransfer: files, bubbles: true }));
+    zone.dispatchEvent(new DragEvent("drop", { dataTransfer: files, bubbles: true }));
+  } else {
+    document.activeElement.dispatchEvent(
+      new ClipboardEvent("paste", { clipboardData: files, bubbles: true }),
+    );
+  }
+}"""
+
+
+def test_a_dropped_and_a_pasted_image_become_ticked_references(
+    browser: Browser, base_url: str, tour: Tour
+) -> None:
+    context = browser.new_context(base_url=base_url, storage_state=tour.storage_state)
+    page = context.new_page()
+    try:
+        page.goto("/generate/")
+        choose_model(page, SEEDREAM)
+        ticked = page.locator("[data-reference-slots] input[name=reference]:checked")
+        expect(ticked).to_have_count(0)
+        encoded = base64.b64encode(swatch_png()).decode()
+        page.evaluate(HAND_OVER, ["dropped", encoded])
+        expect(ticked).to_have_count(1, timeout=JOB_MS)
+        page.get_by_label("Prompt").focus()
+        pasted = base64.b64encode(png_of((200, 40, 90))).decode()
+        page.evaluate(HAND_OVER, ["pasted", pasted])
+        expect(ticked).to_have_count(2, timeout=JOB_MS)
+        # Both are in the gallery now, uploaded, under the names they came with.
+        values = ticked.evaluate_all("inputs => inputs.map((input) => input.value)")
+        pages = [page.request.get(f"/images/{value}/") for value in values]
+        assert [response.status for response in pages] == [200, 200]
+        assert "dropped.png" in pages[0].text() and "pasted.png" in pages[1].text()
+        assert all("Uploaded" in response.text() for response in pages)
+    finally:
+        context.close()
+
+
+def png_of(colour: tuple[int, int, int]) -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (48, 48), colour).save(buffer, "PNG")
+    return buffer.getvalue()
 
 
 def test_keys_switch_tools_and_undo_in_the_editor(
