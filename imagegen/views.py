@@ -74,17 +74,45 @@ def _initial_values(request: HtmxHttpRequest) -> dict[str, Any]:
 
 @require_GET
 def generation_detail(request: HtmxHttpRequest, generation_id: str) -> HttpResponse:
-    """The job's page; its card polls this URL (htmx) until the job has ended."""
+    """The job's page; its card follows the job through the page's status request."""
     generation = get_object_or_404(
         Generation.objects.for_user(request.user).prefetch_related("images"), pk=generation_id
     )
-    if not request.htmx:
-        generation.mark_seen()
-        return render(request, "imagegen/generation_detail.html", {"generation": generation})
-    response = render(request, "includes/generation_card.html", {"generation": generation})
-    if generation.is_finished:
-        generation.mark_seen()  # it ended in front of the person
-        return HttpResponseStopPolling(response.content)
+    generation.mark_seen()
+    return render(request, "imagegen/generation_detail.html", {"generation": generation})
+
+
+# A page shows at most this many running jobs' cards at once (the generate page: 12).
+MOST_POLLED = 200
+
+
+@require_GET
+def generation_status(request: HtmxHttpRequest) -> HttpResponse:
+    """The page's one status request: given each running card's state token (`job`), the cards
+    whose job changed since, as out-of-band swaps; 286 (htmx: stop polling) when the page has
+    no running job left to ask about."""
+    tokens = request.GET.getlist("job")[:MOST_POLLED]
+    known: dict[uuid.UUID, str] = {}
+    for token in tokens:
+        job_id = token.split(":", 1)[0]
+        try:
+            known[uuid.UUID(job_id)] = token
+        except ValueError:
+            continue  # not a job of ours: nothing to say about it
+    if not known:
+        return HttpResponseStopPolling()
+    mine = Generation.objects.for_user(request.user).filter(pk__in=known)
+    current = mine.only("id", "status", "previews_received")
+    changed = [job.pk for job in current if job.status_token != known[job.pk]]
+    if not changed:
+        return HttpResponse(b"")  # the usual answer: nothing to swap
+    generations = list(mine.filter(pk__in=changed).defer("preview").prefetch_related("images"))
+    response = render(
+        request, "includes/generation_cards.html", {"generations": generations, "oob": True}
+    )
+    ended = [g.pk for g in generations if g.is_new]
+    if ended:  # they ended in front of the person
+        Generation.objects.filter(pk__in=ended).update(seen_at=timezone.now())
     return response
 
 
@@ -93,8 +121,7 @@ def cancel_generation(request: HtmxHttpRequest, generation_id: str) -> HttpRespo
     generation = get_object_or_404(Generation.objects.for_user(request.user), pk=generation_id)
     generation.cancel()
     if request.htmx:
-        response = render(request, "includes/generation_card.html", {"generation": generation})
-        return HttpResponseStopPolling(response.content)
+        return render(request, "includes/generation_card.html", {"generation": generation})
     return redirect("generation", generation_id=generation.pk)
 
 

@@ -20,23 +20,83 @@ def job(owner, **fields) -> Generation:
     )
 
 
-def test_an_unfinished_job_card_keeps_polling(alice, alice_client: Client) -> None:
-    generation = job(alice, status=Generation.Status.RUNNING, started_at=timezone.now())
-    response = alice_client.get(reverse("generation", args=[generation.pk]), headers=HTMX)
-    page = response.content.decode()
-    assert response.status_code == 200
-    assert page.startswith('<article class="generation-card status-running"')
-    assert 'hx-trigger="every 1s"' in page
+def status(client: Client, *tokens: str):
+    return client.get(reverse("generation_status"), {"job": list(tokens)}, headers=HTMX)
+
+
+def test_a_running_card_carries_its_state_and_the_page_polls_once(alice, alice_client) -> None:
+    running = [
+        job(alice, status=Generation.Status.RUNNING, started_at=timezone.now()) for _ in range(3)
+    ]
+    page = alice_client.get(reverse("generate")).content.decode()
+    # One poller for the page; no card polls by itself.
+    assert page.count('hx-trigger="every 1s"') == 1
+    assert page.count('id="job-poller"') == 1
+    for generation in running:
+        assert f'name="job" value="{generation.pk}:running:0"' in page
     assert "Cancel" in page
 
 
-def test_a_finished_job_stops_the_polling_and_is_seen(alice, alice_client: Client) -> None:
+def test_the_status_request_answers_only_the_cards_that_changed(alice, alice_client) -> None:
+    quiet = job(alice, status=Generation.Status.RUNNING)
+    streaming = job(alice, status=Generation.Status.RUNNING)
+    streaming.save_preview(png_bytes())
+    ended = job(alice, status=Generation.Status.SUCCEEDED, finished_at=timezone.now())
+
+    response = status(
+        alice_client, f"{quiet.pk}:running:0", f"{streaming.pk}:running:0", f"{ended.pk}:running:0"
+    )
+
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert body.count("<article") == 2
+    assert f'id="generation-{quiet.pk}"' not in body
+    assert f'id="generation-{streaming.pk}" hx-swap-oob="outerHTML"' in body
+    assert f'value="{streaming.pk}:running:1"' in body  # its new state, for the next request
+    assert f'id="generation-{ended.pk}" hx-swap-oob="outerHTML"' in body
+    assert f'value="{ended.pk}:' not in body  # finished: nothing more to ask about
+    ended.refresh_from_db()
+    assert ended.seen_at is not None  # it ended in front of the person
+
+
+def test_nothing_changed_is_an_empty_answer(alice, alice_client: Client) -> None:
+    generation = job(alice, status=Generation.Status.QUEUED)
+    response = status(alice_client, generation.status_token)
+    assert (response.status_code, response.content) == (200, b"")
+
+
+def test_with_no_running_job_to_ask_about_the_polling_stops(alice, alice_client) -> None:
+    assert status(alice_client).status_code == 286
+    assert status(alice_client, "not-a-job", "x:y:z").status_code == 286
+
+
+def test_another_persons_job_is_never_answered(alice, bob, alice_client: Client) -> None:
+    bobs = job(bob, status=Generation.Status.SUCCEEDED, finished_at=timezone.now())
+    response = status(alice_client, f"{bobs.pk}:running:0")
+    assert (response.status_code, response.content) == (200, b"")
+    bobs.refresh_from_db()
+    assert bobs.seen_at is None
+
+
+def test_the_status_request_reads_the_database_a_bounded_number_of_times(
+    alice, alice_client: Client, django_assert_max_num_queries
+) -> None:
+    running = [job(alice, status=Generation.Status.RUNNING) for _ in range(64)]
+    tokens = [g.status_token for g in running]
+    with django_assert_max_num_queries(4):  # session, user, the states; nothing changed
+        response = status(alice_client, *tokens)
+    assert response.content == b""
+
+
+def test_the_job_page_is_seen_and_polls_while_running(alice, alice_client: Client) -> None:
     generation = job(alice, status=Generation.Status.SUCCEEDED, finished_at=timezone.now())
-    response = alice_client.get(reverse("generation", args=[generation.pk]), headers=HTMX)
-    assert response.status_code == 286
-    assert "every 1s" not in response.content.decode()
+    page = alice_client.get(reverse("generation", args=[generation.pk])).content.decode()
+    assert "job-poller" not in page
     generation.refresh_from_db()
     assert generation.seen_at is not None
+    running = job(alice, status=Generation.Status.RUNNING)
+    page = alice_client.get(reverse("generation", args=[running.pk])).content.decode()
+    assert page.count('id="job-poller"') == 1
 
 
 def test_a_job_that_ended_elsewhere_is_shown_as_new_once(alice, alice_client: Client) -> None:
@@ -54,11 +114,15 @@ def test_cancelling_a_queued_job(alice, alice_client: Client) -> None:
     assert not generation.claim("worker")  # a worker that picks it up later does nothing
 
 
-def test_cancelling_with_htmx_swaps_the_card_and_stops_polling(alice, alice_client) -> None:
+def test_cancelling_with_htmx_swaps_the_card_and_it_is_not_new(alice, alice_client) -> None:
     generation = job(alice, status=Generation.Status.RUNNING)
     response = alice_client.post(reverse("generation_cancel", args=[generation.pk]), headers=HTMX)
-    assert response.status_code == 286
-    assert "status-cancelled" in response.content.decode()
+    card = response.content.decode()
+    assert response.status_code == 200
+    assert "status-cancelled" in card
+    assert 'name="job"' not in card  # nothing more to ask about
+    assert "badge new" not in card
+    assert "badge new" not in alice_client.get(reverse("generate")).content.decode()
 
 
 def test_a_finished_job_cannot_be_cancelled(alice, alice_client: Client) -> None:

@@ -139,6 +139,16 @@ class Generation(models.Model):
         return self.status in {self.Status.QUEUED, self.Status.RUNNING}
 
     @property
+    def status_token(self) -> str:
+        """What a page knows of a running job: when this changes, its card is drawn again."""
+        return f"{self.pk}:{self.status}:{self.previews_received}"
+
+    @property
+    def pending_slots(self) -> range:
+        """One placeholder per image to come (at most a row's worth)."""
+        return range(min(self.requested_images, 10))
+
+    @property
     def requested_images(self) -> int:
         return int(self.parameters.get("n", 1))
 
@@ -215,12 +225,15 @@ class Generation(models.Model):
         )
 
     def cancel(self) -> bool:
-        """Stop a queued or running job; a worker still busy with it saves nothing more."""
+        """Stop a queued or running job; a worker still busy with it saves nothing more. Its
+        owner cancelled it in front of them: it is seen, not new."""
+        now = timezone.now()
         cancelled = Generation.objects.filter(pk=self.pk, status__in=UNFINISHED).update(
             status=self.Status.CANCELLED,
             error_code="cancelled",
             error_message=gettext_noop("Cancelled."),  # translated when shown
-            finished_at=timezone.now(),
+            finished_at=now,
+            seen_at=now,
             preview=None,
         )
         self.refresh_from_db()

@@ -153,3 +153,13 @@ document.addEventListener("paste", (event) => {
 document.addEventListener("keydown", (event) => {
   if (event.key === "Enter" && event.target.matches("[data-picker-search]")) event.preventDefault();
 });
+
+// A running job's elapsed seconds tick here, not on the server: its card is only drawn again
+// when the job itself changes (includes/job_poller.html).
+setInterval(() => {
+  const now = Date.now() / 1000;
+  document.querySelectorAll("[data-elapsed-since]").forEach((element) => {
+    const seconds = Math.max(0, Math.floor(now - Number(element.dataset.elapsedSince)));
+    element.textContent = element.dataset.elapsedFormat.replace("{seconds}", seconds.toLocaleString(document.documentElement.lang));
+  });
+}, 1000);
