@@ -77,7 +77,14 @@ class GenerateForm(forms.Form):
         label=_("Prompt"),
         strip=True,
         widget=forms.Textarea(
-            attrs={"rows": 5, "dir": "auto", "placeholder": _("Describe the image…")}
+            attrs={
+                "rows": 5,
+                "dir": "auto",
+                "placeholder": _("Describe the image…"),
+                # static/js/studio.js: a live count against the model's limit, Ctrl/⌘+Enter.
+                "data-prompt": "",
+                "data-count-format": _("{count} of {limit} characters"),
+            }
         ),
     )
 

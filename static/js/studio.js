@@ -163,3 +163,31 @@ setInterval(() => {
     element.textContent = element.dataset.elapsedFormat.replace("{seconds}", seconds.toLocaleString(document.documentElement.lang));
   });
 }, 1000);
+
+// The prompt: a live count against the chosen model's limit (#model-fields says which, and is
+// swapped with the model), and Ctrl/⌘+Enter sends the form from it.
+function countPrompt(prompt) {
+  const fields = document.getElementById("model-fields");
+  const limit = fields && Number(fields.dataset.promptLimit);
+  if (!limit) return;
+  let counter = prompt.parentElement.querySelector(".char-count");
+  if (!counter) {
+    counter = document.createElement("p");
+    counter.className = "help char-count";
+    prompt.insertAdjacentElement("afterend", counter);
+  }
+  const format = (n) => n.toLocaleString(document.documentElement.lang);
+  counter.textContent = prompt.dataset.countFormat
+    .replace("{count}", format(prompt.value.length)).replace("{limit}", format(limit));
+  counter.classList.toggle("over", prompt.value.length > limit);
+}
+function countEveryPrompt() { document.querySelectorAll("textarea[data-prompt]").forEach(countPrompt); }
+document.addEventListener("input", (event) => { if (event.target.matches("textarea[data-prompt]")) countPrompt(event.target); });
+document.addEventListener("htmx:afterSettle", countEveryPrompt);
+document.addEventListener("DOMContentLoaded", countEveryPrompt);
+document.addEventListener("keydown", (event) => {
+  if (event.key !== "Enter" || !(event.ctrlKey || event.metaKey)) return;
+  if (!event.target.matches("textarea[data-prompt]") || !event.target.form) return;
+  event.preventDefault();
+  event.target.form.requestSubmit();
+});

@@ -66,3 +66,21 @@ def test_a_card_keeps_its_size_from_running_to_done(page: Page) -> None:
     done = card.bounding_box()
     assert running and done
     assert abs(running["height"] - done["height"]) <= 1, (running, done)
+
+
+def test_the_prompt_counts_against_the_models_limit_and_ctrl_enter_sends(page: Page) -> None:
+    sign_up(page)
+    choose_model(page, "gpt-image-2")
+    prompt = page.get_by_label("Prompt")
+    counter = page.locator(".char-count")
+    prompt.fill("A kite")
+    expect(counter).to_have_text("6 of 32,000 characters")
+    choose_model(page, "qwen-image")  # the limit follows the model
+    expect(counter).to_have_text("6 of 800 characters")
+    prompt.fill("x" * 801)
+    expect(counter).to_have_class(re.compile(r"\bover\b"))
+    prompt.fill("A kite over the dunes")
+    cards = page.locator(".generation-card")
+    prompt.press("Control+Enter")
+    expect(cards).to_have_count(1)
+    expect(cards.first).to_contain_text("A kite over the dunes")
