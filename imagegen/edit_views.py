@@ -13,7 +13,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from gallery.models import Image, ImageInput
 from imagegen.forms import EditForm, NoModelAvailable, initial_from
 from imagegen.models import Generation
-from imagegen.tasks import CannotVary, submit_generation, submit_variation
+from imagegen.tasks import CannotRunAgain, submit_generation, submit_variation
 
 
 @require_http_methods(["GET", "POST"])
@@ -84,7 +84,7 @@ def vary_image(request: HttpRequest, image_id: str) -> HttpResponse:
     image = get_object_or_404(Image.objects.for_user(request.user), uuid=image_id)
     try:
         generation = submit_variation(request.user, image)
-    except CannotVary as refused:
+    except CannotRunAgain as refused:
         messages.error(request, refused.message)
         return redirect("image_detail", image_id=image.uuid)
     return redirect("generation", generation_id=generation.pk)

@@ -93,8 +93,8 @@ def create_job(
     return generation
 
 
-class CannotVary(Exception):
-    """Why an image cannot be varied as it is; `message` is safe to show (translated)."""
+class CannotRunAgain(Exception):
+    """Why a job cannot run again as it was; `message` is safe to show (translated)."""
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
@@ -104,31 +104,42 @@ class CannotVary(Exception):
 def submit_variation(owner: User, image: Image) -> Generation:
     """Run an image's settings again, with the same inputs and mask: a new random value where
     the schema says so (a seed), the retired model's replacement where it has one."""
-    made = image.generation
-    if made is None:
-        raise CannotVary(gettext("An uploaded image has no settings to run again: edit it."))
+    if image.generation is None:
+        raise CannotRunAgain(gettext("An uploaded image has no settings to run again: edit it."))
+    return _run_again(owner, image.generation, varied=image)
+
+
+def submit_retry(owner: User, made: Generation) -> Generation:
+    """A job that failed or was cancelled, once more: the same model, settings and inputs."""
+    if made.status not in {Generation.Status.FAILED, Generation.Status.CANCELLED}:
+        raise CannotRunAgain(gettext("Only a job that failed or was cancelled is tried again."))
+    return _run_again(owner, made, varied=None)
+
+
+def _run_again(owner: User, made: Generation, *, varied: Image | None) -> Generation:
     chosen = choose_model(made.model_name, ImageModel.objects.for_new_jobs())
     if chosen.model is None or (chosen.model.name != made.model_name and not chosen.replaced):
-        raise CannotVary(gettext("Its model is not available any more: remix it with another."))
+        raise CannotRunAgain(gettext("Its model is not available any more: remix it with another."))
     spec = chosen.model.spec()
     if made.endpoint == EDITS and not spec.can_edit:
-        raise CannotVary(gettext("Its model no longer edits images: remix it with another."))
+        raise CannotRunAgain(gettext("Its model no longer edits images: remix it with another."))
     options = dict(made.parameters)
-    for parameter in spec.parameters:
+    for parameter in spec.parameters if varied is not None else ():
         if parameter.new_on_vary and parameter.minimum is not None and parameter.maximum:
             low, high = int(parameter.minimum), int(parameter.maximum)
             options[parameter.name] = low + secrets.randbelow(high - low + 1)
     kept = [i for i in made.inputs.select_related("image") if i.is_sent]
     if any(i.image is None for i in kept):
-        raise CannotVary(gettext("An image it started from was deleted."))
+        raise CannotRunAgain(gettext("An image it started from was deleted."))
     inputs = [PlannedInput(i.image, i.role, i.mask and bytes(i.mask)) for i in kept if i.image]
-    inputs.append(PlannedInput(image, ImageInput.Role.VARIED))
+    if varied is not None:
+        inputs.append(PlannedInput(varied, ImageInput.Role.VARIED))
     try:
         return create_job(
             owner, spec.for_endpoint(made.endpoint), made.endpoint, made.prompt, options, inputs
         )
     except ValueError:
-        raise CannotVary(
+        raise CannotRunAgain(
             gettext("Its settings are no longer accepted by %(model)s: remix it to adjust them.")
             % {"model": spec.label}
         ) from None

@@ -15,6 +15,11 @@ urlpatterns = [
     path("generations/status/", views.generation_status, name="generation_status"),
     path("generations/<uuid:generation_id>/", views.generation_detail, name="generation"),
     path(
+        "generations/<uuid:generation_id>/retry/",
+        views.retry_generation,
+        name="generation_retry",
+    ),
+    path(
         "generations/<uuid:generation_id>/cancel/",
         views.cancel_generation,
         name="generation_cancel",

@@ -3,6 +3,7 @@
 import uuid
 from typing import Any
 
+from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -12,7 +13,7 @@ from django_htmx.middleware import HtmxDetails
 
 from imagegen.forms import GenerateForm, NoModelAvailable, initial_from
 from imagegen.models import Generation
-from imagegen.tasks import submit_generation
+from imagegen.tasks import CannotRunAgain, submit_generation, submit_retry
 
 RECENT_GENERATIONS = 12
 
@@ -123,6 +124,18 @@ def cancel_generation(request: HtmxHttpRequest, generation_id: str) -> HttpRespo
     if request.htmx:
         return render(request, "includes/generation_card.html", {"generation": generation})
     return redirect("generation", generation_id=generation.pk)
+
+
+@require_POST
+def retry_generation(request: HtmxHttpRequest, generation_id: str) -> HttpResponse:
+    """One click: a failed or cancelled job, queued again as it was."""
+    generation = get_object_or_404(Generation.objects.for_user(request.user), pk=generation_id)
+    try:
+        again = submit_retry(request.user, generation)
+    except CannotRunAgain as refused:
+        messages.error(request, refused.message)
+        return redirect("generation", generation_id=generation.pk)
+    return redirect("generation", generation_id=again.pk)
 
 
 @require_GET

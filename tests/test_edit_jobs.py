@@ -20,7 +20,7 @@ from gallery.uploads import ingest_upload
 from imagegen.forms import EditForm, GenerateForm
 from imagegen.job_messages import INPUT_GONE
 from imagegen.models import Generation, ImageModel
-from imagegen.tasks import CannotVary, run_generation, submit_generation, submit_variation
+from imagegen.tasks import CannotRunAgain, run_generation, submit_generation, submit_variation
 from tests.conftest import png_bytes
 
 GPT = "gpt-image-2"
@@ -431,7 +431,7 @@ def test_vary_of_an_edit_sends_the_same_image_and_mask_again(alice: User, source
 def test_an_uploaded_image_cannot_be_varied(alice: User) -> None:
     uploaded = ingest_upload(alice, png_bytes(), "holiday.png")
 
-    with pytest.raises(CannotVary) as refused:
+    with pytest.raises(CannotRunAgain) as refused:
         submit_variation(alice, uploaded)
 
     assert refused.value.message == "An uploaded image has no settings to run again: edit it."
@@ -442,7 +442,7 @@ def test_an_image_of_a_model_no_longer_offered_cannot_be_varied(alice: User, see
     ImageModel.objects.filter(name=SEEDREAM).update(enabled=False)
     jobs = Generation.objects.count()
 
-    with pytest.raises(CannotVary) as refused:
+    with pytest.raises(CannotRunAgain) as refused:
         submit_variation(alice, seeded)
 
     assert refused.value.message == "Its model is not available any more: remix it with another."

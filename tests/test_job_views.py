@@ -161,3 +161,44 @@ def test_job_urls_are_private_to_their_owner(alice, bob_client: Client) -> None:
 def test_cancel_needs_post(alice, alice_client: Client) -> None:
     generation = job(alice)
     assert alice_client.get(reverse("generation_cancel", args=[generation.pk])).status_code == 405
+
+
+def test_a_failed_job_is_tried_again_in_one_click(alice, alice_client: Client) -> None:
+    failed = Generation.objects.create(
+        owner=alice,
+        model_name="gpt-image-2",
+        prompt="a kite",
+        parameters={"n": 2, "size": "1024x1024", "quality": "low"},
+        status=Generation.Status.FAILED,
+        error_code="upstream_unavailable",
+    )
+    card = alice_client.get(reverse("generation", args=[failed.pk])).content.decode()
+    assert reverse("generation_retry", args=[failed.pk]) in card
+
+    response = alice_client.post(reverse("generation_retry", args=[failed.pk]))
+
+    again = Generation.objects.exclude(pk=failed.pk).get()
+    assert response["Location"] == reverse("generation", args=[again.pk])
+    assert (again.model_name, again.prompt, again.endpoint) == (
+        "gpt-image-2",
+        "a kite",
+        "generations",
+    )
+    assert again.parameters == failed.parameters
+    assert again.owner == alice
+
+
+def test_only_an_ended_unsuccessful_job_of_ones_own_is_tried_again(
+    alice, bob, alice_client: Client
+) -> None:
+    done = job(alice, status=Generation.Status.SUCCEEDED)
+    response = alice_client.post(reverse("generation_retry", args=[done.pk]), follow=True)
+    assert "Only a job that failed or was cancelled is tried again." in response.content.decode()
+    bobs = job(bob, status=Generation.Status.FAILED)
+    assert alice_client.post(reverse("generation_retry", args=[bobs.pk])).status_code == 404
+    assert alice_client.get(reverse("generation_retry", args=[done.pk])).status_code == 405
+    assert Generation.objects.count() == 2  # nothing was queued
+    csrf = Client(enforce_csrf_checks=True)
+    csrf.force_login(alice)
+    failed = job(alice, status=Generation.Status.FAILED)
+    assert csrf.post(reverse("generation_retry", args=[failed.pk])).status_code == 403
