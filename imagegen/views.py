@@ -13,6 +13,7 @@ from django_htmx.middleware import HtmxDetails
 
 from imagegen.forms import GenerateForm, NoModelAvailable, initial_from
 from imagegen.models import Generation
+from imagegen.models.jobs import queue_places
 from imagegen.tasks import CannotRunAgain, submit_generation, submit_retry
 
 RECENT_GENERATIONS = 12
@@ -50,6 +51,7 @@ def generate(request: HtmxHttpRequest) -> HttpResponse:
     recent = list(
         Generation.objects.for_user(request.user).prefetch_related("images")[:RECENT_GENERATIONS]
     )
+    queue_places(recent)
     response = render(request, template, {"form": form, "recent": recent})
     # Jobs that ended while the person was away were just shown marked "new"; now they are seen.
     Generation.objects.filter(pk__in=[g.pk for g in recent if g.is_new]).update(
@@ -103,11 +105,13 @@ def generation_status(request: HtmxHttpRequest) -> HttpResponse:
     if not known:
         return HttpResponseStopPolling()
     mine = Generation.objects.for_user(request.user).filter(pk__in=known)
-    current = mine.only("id", "status", "previews_received")
+    current = list(mine.only("id", "status", "previews_received", "created_at"))
+    queue_places(current)
     changed = [job.pk for job in current if job.status_token != known[job.pk]]
     if not changed:
         return HttpResponse(b"")  # the usual answer: nothing to swap
     generations = list(mine.filter(pk__in=changed).defer("preview").prefetch_related("images"))
+    queue_places(generations)
     response = render(
         request, "includes/generation_cards.html", {"generations": generations, "oob": True}
     )

@@ -33,7 +33,7 @@ def test_a_running_card_carries_its_state_and_the_page_polls_once(alice, alice_c
     assert page.count('hx-trigger="every 1s"') == 1
     assert page.count('id="job-poller"') == 1
     for generation in running:
-        assert f'name="job" value="{generation.pk}:running:0"' in page
+        assert f'name="job" value="{generation.pk}:running:0:"' in page
     assert "Cancel" in page
 
 
@@ -43,16 +43,15 @@ def test_the_status_request_answers_only_the_cards_that_changed(alice, alice_cli
     streaming.save_preview(png_bytes())
     ended = job(alice, status=Generation.Status.SUCCEEDED, finished_at=timezone.now())
 
-    response = status(
-        alice_client, f"{quiet.pk}:running:0", f"{streaming.pk}:running:0", f"{ended.pk}:running:0"
-    )
+    before = [f"{generation.pk}:running:0:" for generation in (quiet, streaming, ended)]
+    response = status(alice_client, *before)
 
     body = response.content.decode()
     assert response.status_code == 200
     assert body.count("<article") == 2
     assert f'id="generation-{quiet.pk}"' not in body
     assert f'id="generation-{streaming.pk}" hx-swap-oob="outerHTML"' in body
-    assert f'value="{streaming.pk}:running:1"' in body  # its new state, for the next request
+    assert f'value="{streaming.pk}:running:1:"' in body  # its new state, for the next request
     assert f'id="generation-{ended.pk}" hx-swap-oob="outerHTML"' in body
     assert f'value="{ended.pk}:' not in body  # finished: nothing more to ask about
     ended.refresh_from_db()
@@ -72,7 +71,7 @@ def test_with_no_running_job_to_ask_about_the_polling_stops(alice, alice_client)
 
 def test_another_persons_job_is_never_answered(alice, bob, alice_client: Client) -> None:
     bobs = job(bob, status=Generation.Status.SUCCEEDED, finished_at=timezone.now())
-    response = status(alice_client, f"{bobs.pk}:running:0")
+    response = status(alice_client, f"{bobs.pk}:running:0:")
     assert (response.status_code, response.content) == (200, b"")
     bobs.refresh_from_db()
     assert bobs.seen_at is None
@@ -202,3 +201,20 @@ def test_only_an_ended_unsuccessful_job_of_ones_own_is_tried_again(
     csrf.force_login(alice)
     failed = job(alice, status=Generation.Status.FAILED)
     assert csrf.post(reverse("generation_retry", args=[failed.pk])).status_code == 403
+
+
+def test_a_queued_job_says_how_many_wait_before_it(alice, bob, alice_client: Client) -> None:
+    first = job(bob)  # anyone's job counts: the workers serve one queue
+    second = job(alice)
+    third = job(alice)
+    page = alice_client.get(reverse("generate")).content.decode()
+    assert "Waiting for a worker: 1 job ahead of it." in page
+    assert "Waiting for a worker: 2 jobs ahead of it." in page
+    # The queue moves: the first starts, and the waiting cards are drawn again.
+    Generation.objects.filter(pk=first.pk).update(status=Generation.Status.RUNNING)
+    response = status(alice_client, f"{second.pk}:queued:0:1", f"{third.pk}:queued:0:2")
+    body = response.content.decode()
+    assert body.count("<article") == 2
+    assert "Waiting for a worker: next in line." in body
+    assert "Waiting for a worker: 1 job ahead of it." in body
+    assert f'value="{second.pk}:queued:0:0"' in body

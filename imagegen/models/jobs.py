@@ -1,6 +1,8 @@
 """Generation data: one row per generation request, and the worker processes that run them."""
 
+import bisect
 import uuid
+from functools import cached_property
 from typing import Any
 
 from django.conf import settings
@@ -17,6 +19,18 @@ from imagegen.models.catalogue import ImageModel
 
 UNFINISHED = ["queued", "running"]
 FINISHED = {"succeeded", "failed", "cancelled"}
+
+
+def queue_places(jobs: list["Generation"]) -> None:
+    """Set `jobs_ahead` on every queued job of `jobs` from one read of the queue."""
+    queued = [job for job in jobs if job.status == Generation.Status.QUEUED]
+    if not queued:
+        return
+    latest = max(job.created_at for job in queued)
+    waiting = Generation.objects.filter(status=Generation.Status.QUEUED, created_at__lte=latest)
+    order = list(waiting.order_by("created_at", "id").values_list("created_at", flat=True))
+    for job in queued:
+        job.jobs_ahead = bisect.bisect_left(order, job.created_at)
 
 
 class GenerationQuerySet(models.QuerySet["Generation"]):
@@ -141,7 +155,15 @@ class Generation(models.Model):
     @property
     def status_token(self) -> str:
         """What a page knows of a running job: when this changes, its card is drawn again."""
-        return f"{self.pk}:{self.status}:{self.previews_received}"
+        ahead = self.jobs_ahead if self.status == self.Status.QUEUED else ""
+        return f"{self.pk}:{self.status}:{self.previews_received}:{ahead}"
+
+    @cached_property
+    def jobs_ahead(self) -> int:
+        """How many queued jobs (anyone's) wait before this one; `queue_places` sets it for
+        several jobs with one query."""
+        waiting = Generation.objects.filter(status=self.Status.QUEUED)
+        return waiting.filter(created_at__lt=self.created_at).count()
 
     @property
     def pending_slots(self) -> range:
