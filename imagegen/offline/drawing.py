@@ -91,7 +91,7 @@ def draw_image(
         phases = [index / frame_count for index in range(frame_count)]
         frames = [_picture(scene, prompt, width, height, phase=p, **options) for p in phases]
         return _encode_gif(frames, frame_duration_ms)
-    return _encode(_picture(scene, prompt, width, height, **options), fmt, compression)
+    return encode_picture(_picture(scene, prompt, width, height, **options), fmt, compression)
 
 
 def _check(
@@ -259,7 +259,8 @@ def _blur(picture: Image.Image, detail: float) -> Image.Image:
     return small.resize((width, height), Image.Resampling.BICUBIC)
 
 
-def _encode(picture: Image.Image, fmt: str, compression: int | None) -> bytes:
+def encode_picture(picture: Image.Image, fmt: str, compression: int | None) -> bytes:
+    """A still picture as png, jpeg or webp, as the upstream's compression setting asks."""
     buffer = io.BytesIO()
     if fmt == "png":
         # Level 1 is several times faster than the default 6 and gradients still compress well.
@@ -267,6 +268,8 @@ def _encode(picture: Image.Image, fmt: str, compression: int | None) -> bytes:
     else:
         # output_compression 100 means best quality; Pillow advises against JPEG quality above 95.
         quality = 90 if compression is None else max(1, min(compression, 95))
+        if fmt == "jpeg" and picture.mode != "RGB":
+            picture = picture.convert("RGB")  # an edit's RGBA result has no alpha in JPEG
         options = {"method": 0} if fmt == "webp" else {}
         picture.save(buffer, FORMATS[fmt], quality=quality, **options)
     return buffer.getvalue()

@@ -30,7 +30,7 @@ from django.conf import settings
 from PIL import Image
 
 from imagegen.catalogue import EDITS, ModelSpec, N, check_value, parse_size
-from imagegen.offline.drawing import FORMATS, draw_image
+from imagegen.offline.drawing import draw_image, encode_picture
 from imagegen.offline.requests import (
     Generation,
     Refused,
@@ -166,7 +166,7 @@ def draw_edit(edit: Edit, index: int, detail: float = 1.0) -> bytes:
         result = Image.blend(edit.image, new, 0.5)
     else:
         result = Image.composite(new, edit.image, edit.region)
-    return _encode(result, generation.output_format, generation.compression)
+    return encode_picture(result, generation.output_format, generation.compression)
 
 
 def _editing_spec(model: str | None) -> ModelSpec:
@@ -276,17 +276,3 @@ def _tiles(width: int, height: int) -> int:
 
 def _megabytes() -> int:
     return MAX_IMAGE_BYTES // (1024 * 1024)
-
-
-def _encode(picture: Image.Image, fmt: str, compression: int | None) -> bytes:
-    buffer = io.BytesIO()
-    if fmt == "png":
-        picture.save(buffer, "PNG", compress_level=1)
-    else:
-        # As drawing.py encodes: output_compression 100 is best quality, capped at Pillow's 95.
-        quality = 90 if compression is None else max(1, min(compression, 95))
-        if fmt == "jpeg":
-            picture = picture.convert("RGB")
-        options = {"method": 0} if fmt == "webp" else {}
-        picture.save(buffer, FORMATS[fmt], quality=quality, **options)
-    return buffer.getvalue()
