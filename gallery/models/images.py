@@ -1,8 +1,6 @@
-"""What the studio keeps: every generated image, its files and its metadata."""
+"""Every image the studio keeps, its files, and what each generation started from."""
 
-import secrets
 import uuid
-from datetime import datetime
 from typing import Any
 
 from django.conf import settings
@@ -10,8 +8,6 @@ from django.core.files.storage import default_storage
 from django.db import models, transaction
 from django.db.models import Q
 from django.urls import reverse
-from django.utils import timezone
-from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from gallery import formats
@@ -197,151 +193,6 @@ class Image(models.Model):
         stem = "-".join(part for part in words.split("-") if part) or "image"
         extension = self.format if variant == "original" else formats.THUMBNAIL
         return f"{stem}-{str(self.uuid)[:8]}.{extension}"
-
-
-class CollectionQuerySet(models.QuerySet["Collection"]):
-    def for_user(self, user: Any) -> "CollectionQuerySet":
-        return self.filter(owner=user)
-
-    def with_counts(self) -> "CollectionQuerySet":
-        return self.annotate(image_count=models.Count("images"))
-
-
-class Collection(models.Model):
-    """A named set of one person's images; an image can be in several."""
-
-    uuid = models.UUIDField(_("UUID"), unique=True, default=uuid.uuid4, editable=False)
-    owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.CASCADE,
-        related_name="collections",
-        verbose_name=_("owner"),
-    )
-    name = models.CharField(_("name"), max_length=120)
-    images = models.ManyToManyField(
-        Image, through="CollectionImage", related_name="collections", verbose_name=_("images")
-    )
-    created_at = models.DateTimeField(_("created"), auto_now_add=True)
-
-    objects = CollectionQuerySet.as_manager()
-
-    class Meta:
-        verbose_name = _("collection")
-        verbose_name_plural = _("collections")
-        ordering = ["name", "id"]
-        constraints = [
-            models.UniqueConstraint(fields=["owner", "name"], name="collection_names_unique")
-        ]
-
-    def __str__(self) -> str:
-        return self.name
-
-    def get_absolute_url(self) -> str:
-        return reverse("collection_detail", args=[self.uuid])
-
-
-class CollectionImage(models.Model):
-    collection = models.ForeignKey(Collection, on_delete=models.CASCADE)
-    image = models.ForeignKey(Image, on_delete=models.CASCADE)
-    added_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        verbose_name = _("image in a collection")
-        verbose_name_plural = _("images in collections")
-        constraints = [
-            models.UniqueConstraint(
-                fields=["collection", "image"], name="image_once_per_collection"
-            )
-        ]
-
-    def __str__(self) -> str:
-        return gettext("Image %(image)s in collection %(collection)s") % {
-            "image": self.image_id,
-            "collection": self.collection_id,
-        }
-
-
-def new_share_token() -> str:
-    # 32 random bytes: 256 bits, far beyond guessing, and unrelated to any id.
-    return secrets.token_urlsafe(32)
-
-
-class ShareLinkQuerySet(models.QuerySet["ShareLink"]):
-    def for_user(self, user: Any) -> "ShareLinkQuerySet":
-        return self.filter(owner=user)
-
-    def active(self, now: datetime | None = None) -> "ShareLinkQuerySet":
-        now = now or timezone.now()
-        return self.filter(revoked_at__isnull=True).filter(
-            Q(expires_at__isnull=True) | Q(expires_at__gt=now)
-        )
-
-
-class ShareLink(models.Model):
-    """A public link to one image or one collection, until it expires or is revoked."""
-
-    token = models.CharField(
-        _("token"), max_length=64, unique=True, default=new_share_token, editable=False
-    )
-    owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.CASCADE,
-        related_name="share_links",
-        verbose_name=_("owner"),
-    )
-    image = models.ForeignKey(
-        Image,
-        null=True,
-        blank=True,
-        on_delete=models.CASCADE,
-        related_name="share_links",
-        verbose_name=_("image"),
-    )
-    collection = models.ForeignKey(
-        Collection,
-        null=True,
-        blank=True,
-        on_delete=models.CASCADE,
-        related_name="share_links",
-        verbose_name=_("collection"),
-    )
-    hide_prompt = models.BooleanField(
-        _("hide the prompt"),
-        default=False,
-        help_text=_("Show the image without its prompt or parameters."),
-    )
-    expires_at = models.DateTimeField(_("expires"), null=True, blank=True)
-    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
-    view_count = models.PositiveIntegerField(_("views"), default=0)
-    created_at = models.DateTimeField(_("created"), auto_now_add=True)
-
-    objects = ShareLinkQuerySet.as_manager()
-
-    class Meta:
-        verbose_name = _("share link")
-        verbose_name_plural = _("share links")
-        ordering = ["-created_at"]
-        constraints = [
-            models.CheckConstraint(
-                condition=Q(image__isnull=False, collection__isnull=True)
-                | Q(image__isnull=True, collection__isnull=False),
-                name="share_exactly_one_thing",
-            )
-        ]
-
-    def __str__(self) -> str:
-        return gettext("Share link to %(thing)s") % {"thing": self.image or self.collection}
-
-    @property
-    def is_active(self) -> bool:
-        if self.revoked_at is not None:
-            return False
-        return self.expires_at is None or self.expires_at > timezone.now()
-
-    def revoke(self) -> None:
-        if self.revoked_at is None:
-            self.revoked_at = timezone.now()
-            self.save(update_fields=["revoked_at"])
 
 
 class ImageInput(models.Model):

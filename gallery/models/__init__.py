@@ -1,0 +1,29 @@
+"""What the studio keeps: images (images.py, with what each generation started from),
+collections (organise.py) and share links (links.py). The rest of the code, and the migrations,
+import from here."""
+
+from gallery.models.images import (
+    Image,
+    ImageInput,
+    ImageQuerySet,
+    delete_stored_files,
+    original_path,
+    thumbnail_path,
+)
+from gallery.models.links import ShareLink, ShareLinkQuerySet, new_share_token
+from gallery.models.organise import Collection, CollectionImage, CollectionQuerySet
+
+__all__ = [
+    "Collection",
+    "CollectionImage",
+    "CollectionQuerySet",
+    "Image",
+    "ImageInput",
+    "ImageQuerySet",
+    "ShareLink",
+    "ShareLinkQuerySet",
+    "delete_stored_files",
+    "new_share_token",
+    "original_path",
+    "thumbnail_path",
+]
