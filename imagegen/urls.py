@@ -86,6 +86,8 @@ urlpatterns = [
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("", include("gallery.share_urls")),
+    path("", include("gallery.compare_urls")),
+    path("", include("imagegen.preset_urls")),
     path("admin/", admin.site.urls),
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
 ]
