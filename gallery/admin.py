@@ -12,7 +12,7 @@ from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from gallery.models import Collection, Image, ImageInput, ShareLink
+from gallery.models import Collection, Comparison, ComparisonEntry, Image, ImageInput, ShareLink
 
 
 @admin.register(Image)
@@ -98,6 +98,41 @@ class CollectionAdmin(admin.ModelAdmin):
         return collection.image_count
 
 
+class ComparisonEntryInline(admin.TabularInline):
+    """What a comparison shows, in order (read only: made by its owner's pages)."""
+
+    model = ComparisonEntry
+    fields = ["position", "generation", "image"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+@admin.register(Comparison)
+class ComparisonAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "owner", "entry_count", "winner", "created_at"]
+    list_select_related = ["owner", "winner"]
+    search_fields = ["title", "owner__username"]
+    list_filter = ["created_at"]
+    raw_id_fields = ["owner", "winner"]
+    readonly_fields = ["uuid", "created_at"]
+    inlines = [ComparisonEntryInline]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Comparison]:
+        queryset = super().get_queryset(request).annotate(entry_count=Count("entries"))
+        return queryset.prefetch_related("entries__generation", "entries__image")
+
+    @admin.display(description=_("Entries"), ordering="entry_count")
+    def entry_count(self, comparison: Comparison) -> int:
+        return comparison.entry_count
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # comparisons are made from the gallery and the generate page
+
+
 @admin.register(ShareLink)
 class ShareLinkAdmin(admin.ModelAdmin):
     list_display = [
@@ -110,9 +145,17 @@ class ShareLinkAdmin(admin.ModelAdmin):
         "active",
     ]
     list_filter = ["created_at", "revoked_at", "hide_prompt"]
-    list_select_related = ["owner", "image", "collection"]
-    search_fields = ["owner__username", "collection__name", "image__prompt"]
-    readonly_fields = ["token", "owner", "image", "collection", "view_count", "created_at"]
+    list_select_related = ["owner", "image", "collection", "comparison"]
+    search_fields = ["owner__username", "collection__name", "image__prompt", "comparison__title"]
+    readonly_fields = [
+        "token",
+        "owner",
+        "image",
+        "collection",
+        "comparison",
+        "view_count",
+        "created_at",
+    ]
     actions = ["revoke"]
 
     @admin.display(description=_("Active"), boolean=True)

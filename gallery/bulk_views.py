@@ -1,10 +1,11 @@
-"""Acting on many selected images at once: delete, add to or remove from a collection, zip."""
+"""Acting on many selected images at once: delete, add to or remove from a collection, zip,
+compare."""
 
 import uuid
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -12,7 +13,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from gallery.archive import stream_archive
-from gallery.models import Collection, CollectionImage, Image, ImageQuerySet
+from gallery.models import Collection, CollectionImage, Comparison, Image, ImageQuerySet
 from gallery.views import redirect_back, safe_next
 
 MAX_ZIP_IMAGES = 500
@@ -44,6 +45,13 @@ def bulk_action(request: HttpRequest) -> HttpResponse:
         )
     elif action == "zip":
         return zip_response(images)
+    elif action == "compare":
+        try:
+            comparison = Comparison.objects.start_for_images(request.user, list(images[:5]))
+        except ValueError as refused:  # too few or too many: its message says which
+            messages.error(request, str(refused))
+        else:
+            return redirect(comparison.get_absolute_url())
     else:
         messages.error(request, _("Choose what to do with the selected images."))
     return redirect_back(request, reverse("image_list"))

@@ -11,6 +11,11 @@ urlpatterns = [
         share_views.share_collection,
         name="share_create_collection",
     ),
+    path(
+        "comparisons/<uuid:comparison_id>/share/",
+        share_views.share_comparison,
+        name="share_create_comparison",
+    ),
     path("shares/", share_views.share_list, name="share_list"),
     path("shares/<int:share_id>/", share_views.share_detail, name="share_detail"),
     path("shares/<int:share_id>/revoke/", share_views.share_revoke, name="share_revoke"),

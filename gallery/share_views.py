@@ -27,9 +27,10 @@ from django.views.decorators.http import (
 from django_htmx.middleware import HtmxDetails
 
 from gallery import sharing
+from gallery.compare_views import TwoUp
 from gallery.forms_share import ShareForm
 from gallery.media import file_response
-from gallery.models import Collection, Image, ShareLink
+from gallery.models import Collection, Comparison, Image, ShareLink
 
 COLLECTION_PAGE_SIZE = 60
 
@@ -70,6 +71,12 @@ def share_collection(request: HttpRequest, collection_id: str) -> HttpResponse:
     return _share_form(request, ShareLink(owner=request.user, collection=collection))
 
 
+@require_http_methods(["GET", "POST"])
+def share_comparison(request: HttpRequest, comparison_id: str) -> HttpResponse:
+    comparison = get_object_or_404(Comparison.objects.for_user(request.user), uuid=comparison_id)
+    return _share_form(request, ShareLink(owner=request.user, comparison=comparison))
+
+
 def _share_form(request: HttpRequest, link: ShareLink) -> HttpResponse:
     """GET shows the form (so sharing works without JavaScript); POST makes the link."""
     form = ShareForm(request.POST if request.method == "POST" else None, instance=link)
@@ -82,7 +89,9 @@ def _share_form(request: HttpRequest, link: ShareLink) -> HttpResponse:
 
 @require_GET
 def share_list(request: HttpRequest) -> HttpResponse:
-    links = ShareLink.objects.for_user(request.user).select_related("image", "collection")
+    links = ShareLink.objects.for_user(request.user).select_related(
+        "image", "collection", "comparison"
+    )
     rows = [ShareRow.of(request, link) for link in links]
     return render(request, "gallery/share/list.html", {"rows": rows})
 
@@ -107,7 +116,9 @@ def share_revoke(request: HtmxHttpRequest, share_id: int) -> HttpResponse:
 def _own_link_or_404(request: HttpRequest, share_id: int) -> ShareLink:
     # Addressed by its key, not its token: the secret stays out of these URLs and their logs,
     # and another person's key is simply not found.
-    links = ShareLink.objects.for_user(request.user).select_related("image", "collection")
+    links = ShareLink.objects.for_user(request.user).select_related(
+        "image", "collection", "comparison"
+    )
     return get_object_or_404(links, pk=share_id)
 
 
@@ -123,6 +134,8 @@ def shared_page(request: HttpRequest, token: str) -> HttpResponse:
     _count_view(request, link)
     if link.image is not None:
         return _image_page(request, link, link.image, keep_language)
+    if link.comparison is not None:
+        return _comparison_page(request, link, keep_language)
     images = sharing.shared_images(link)
     page = Paginator(images, COLLECTION_PAGE_SIZE).get_page(request.GET.get("page"))
     context = {
@@ -159,6 +172,22 @@ def _image_page(
         "keep_language": keep_language,
     }
     return render(request, "shared/image.html", context)
+
+
+def _comparison_page(request: HttpRequest, link: ShareLink, keep_language: str) -> HttpResponse:
+    """A shared comparison, read only: its grid, its slider and its winner, with only its own
+    images, served through the link."""
+    comparison = sharing.shared_comparison(link)
+    images = [image for entry in comparison.entries.all() for image in entry.shown_images]
+    context = {
+        "link": link,
+        "comparison": comparison,
+        "entries": comparison.entries.all(),
+        "two_up": TwoUp.choose(images, request.GET.get("a"), request.GET.get("b")),
+        "preview": sharing.comparison_preview(request, link, comparison, images),
+        "keep_language": keep_language,
+    }
+    return render(request, "shared/comparison.html", context)
 
 
 def _use_chosen_language(request: HttpRequest) -> str:

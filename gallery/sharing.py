@@ -1,6 +1,7 @@
 """Share links: when they expire, the active link behind a token, and what it may show.
 
-A link shows its one image, or the images of its collection, and nothing else of its owner's.
+A link shows its one image, the images of its collection, or the images of its comparison, and
+nothing else of its owner's.
 Whether the prompt is shown (`hide_prompt`) is decided here for the page's text and its preview
 tags; gallery.media takes the prompt out of the served file.
 """
@@ -21,7 +22,7 @@ from django.utils.translation import gettext_lazy, ngettext
 from gallery import formats
 from gallery.lineage import edited_from
 from gallery.media import PUBLIC_MAX_AGE, THUMBNAIL_TYPE
-from gallery.models import Image, ImageQuerySet, ShareLink
+from gallery.models import Comparison, Image, ImageQuerySet, ShareLink
 
 TITLE_LENGTH = 70  # what chat apps show of a preview's title before cutting it
 
@@ -69,18 +70,26 @@ def status_of(link: ShareLink) -> Status:
 
 def active_link_or_404(token: str) -> ShareLink:
     """The active link behind `token`; unknown, revoked and expired tokens all answer 404."""
-    links = ShareLink.objects.active().select_related("image", "collection")
+    links = ShareLink.objects.active().select_related("image", "collection", "comparison")
     return get_object_or_404(links, token=token)
 
 
 def shared_images(link: ShareLink) -> ImageQuerySet:
-    """Every image the link shows, newest first: its image, or its collection's images."""
+    """Every image the link shows, newest first: its image, its collection's images, or its
+    comparison's."""
     # Filtering on the owner too is a second lock: an image of someone else's could never be
     # shown, even if it were wrongly put into the collection.
     images = Image.objects.filter(owner_id=link.owner_id)
     if link.image_id is not None:
         return images.filter(pk=link.image_id)
+    if link.comparison is not None:
+        return images.filter(pk__in=link.comparison.images().values("pk"))
     return images.filter(collections=link.collection_id)
+
+
+def shared_comparison(link: ShareLink) -> Comparison:
+    """The link's comparison, with everything its page draws."""
+    return Comparison.objects.with_entries().get(pk=link.comparison_id, owner_id=link.owner_id)
 
 
 def shared_image_or_404(link: ShareLink, image_id: str) -> Image:
@@ -159,6 +168,20 @@ def collection_preview(
         count,
     ) % {"count": count}
     return _preview(request, link, link.collection.name, description, cover)
+
+
+def comparison_preview(
+    request: HttpRequest, link: ShareLink, comparison: Comparison, images: list[Image]
+) -> Preview:
+    count = len(images)
+    title = _("A shared comparison") if link.hide_prompt else comparison.shown_title
+    description = ngettext(
+        "%(count)d image compared side by side, shared from Image studio.",
+        "%(count)d images compared side by side, shared from Image studio.",
+        count,
+    ) % {"count": count}
+    cover = comparison.winner if comparison.winner in images else (images[0] if images else None)
+    return _preview(request, link, Truncator(title).chars(TITLE_LENGTH), description, cover)
 
 
 def _preview(

@@ -1,7 +1,8 @@
 """What the studio keeps: images (images.py, with what each generation started from),
-collections (organise.py) and share links (links.py). The rest of the code, and the migrations,
-import from here."""
+collections (organise.py), comparisons (comparisons.py) and share links (links.py). The rest of
+the code, and the migrations, import from here."""
 
+from gallery.models.comparisons import Comparison, ComparisonEntry, ComparisonQuerySet
 from gallery.models.images import (
     Image,
     ImageInput,
@@ -17,6 +18,9 @@ __all__ = [
     "Collection",
     "CollectionImage",
     "CollectionQuerySet",
+    "Comparison",
+    "ComparisonEntry",
+    "ComparisonQuerySet",
     "Image",
     "ImageInput",
     "ImageQuerySet",

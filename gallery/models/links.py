@@ -1,4 +1,5 @@
-"""Share links: a public link to one image or one collection, until it expires or is revoked."""
+"""Share links: a public link to one image, one collection or one comparison, until it expires
+or is revoked."""
 
 import secrets
 from datetime import datetime
@@ -11,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from gallery.models.comparisons import Comparison
 from gallery.models.images import Image
 from gallery.models.organise import Collection
 
@@ -32,7 +34,8 @@ class ShareLinkQuerySet(models.QuerySet["ShareLink"]):
 
 
 class ShareLink(models.Model):
-    """A public link to one image or one collection, until it expires or is revoked."""
+    """A public link to one image, one collection or one comparison, until it expires or is
+    revoked."""
 
     token = models.CharField(
         _("token"), max_length=64, unique=True, default=new_share_token, editable=False
@@ -59,6 +62,14 @@ class ShareLink(models.Model):
         related_name="share_links",
         verbose_name=_("collection"),
     )
+    comparison = models.ForeignKey(
+        Comparison,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="share_links",
+        verbose_name=_("comparison"),
+    )
     hide_prompt = models.BooleanField(
         _("hide the prompt"),
         default=False,
@@ -77,14 +88,19 @@ class ShareLink(models.Model):
         ordering = ["-created_at"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(image__isnull=False, collection__isnull=True)
-                | Q(image__isnull=True, collection__isnull=False),
+                condition=Q(image__isnull=False, collection__isnull=True, comparison__isnull=True)
+                | Q(image__isnull=True, collection__isnull=False, comparison__isnull=True)
+                | Q(image__isnull=True, collection__isnull=True, comparison__isnull=False),
                 name="share_exactly_one_thing",
             )
         ]
 
     def __str__(self) -> str:
-        return gettext("Share link to %(thing)s") % {"thing": self.image or self.collection}
+        return gettext("Share link to %(thing)s") % {"thing": self.shared_thing}
+
+    @property
+    def shared_thing(self) -> Image | Collection | Comparison | None:
+        return self.image or self.collection or self.comparison
 
     @property
     def is_active(self) -> bool:
