@@ -79,7 +79,9 @@ def delete_image(request: HttpRequest, image_id: str) -> HttpResponse:
     image = get_object_or_404(Image.objects.for_user(request.user), uuid=image_id)
     if request.method == "POST":
         Image.objects.filter(pk=image.pk).delete_with_files()
-        return redirect("image_list")
+        if request.htmx:  # from a result in the feed: the result goes, the page stays
+            return HttpResponse(b"")
+        return redirect_back(request, reverse("image_list"))
     return render(request, "gallery/image_confirm_delete.html", {"image": image})
 
 

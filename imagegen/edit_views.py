@@ -9,8 +9,10 @@ from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import HttpResponseClientRedirect
 
 from gallery.models import Image, ImageInput
+from imagegen.feed import own_collections
 from imagegen.forms import EditForm, NoModelAvailable, initial_from
 from imagegen.models import Generation
 from imagegen.tasks import CannotRunAgain, submit_generation, submit_variation
@@ -86,5 +88,10 @@ def vary_image(request: HttpRequest, image_id: str) -> HttpResponse:
         generation = submit_variation(request.user, image)
     except CannotRunAgain as refused:
         messages.error(request, refused.message)
+        if request.htmx:  # the message waits on the image's page
+            return HttpResponseClientRedirect(image.get_absolute_url())
         return redirect("image_detail", image_id=image.uuid)
+    if request.htmx and request.POST.get("from_feed"):  # the new job joins the top of the feed
+        context = {"made": [generation], "collections": own_collections(request.user)}
+        return render(request, "includes/new_jobs.html", context)
     return redirect("generation", generation_id=generation.pk)

@@ -11,12 +11,11 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.http import HttpResponseStopPolling
 from django_htmx.middleware import HtmxDetails
 
+from imagegen.feed import Feed, own_collections
 from imagegen.forms import GenerateForm, NoModelAvailable, initial_from
 from imagegen.models import Generation
 from imagegen.models.jobs import queue_places
 from imagegen.tasks import CannotRunAgain, submit_generation, submit_retry
-
-RECENT_GENERATIONS = 12
 
 
 class HtmxHttpRequest(HttpRequest):
@@ -25,38 +24,52 @@ class HtmxHttpRequest(HttpRequest):
 
 @require_http_methods(["GET", "POST"])
 def generate(request: HtmxHttpRequest) -> HttpResponse:
-    """Show the form; on a valid POST, queue the generation.
+    """The create page: the form, and the feed of every job the person made.
 
-    A POST with `switch_model` (the no-JavaScript "Change model" button) only re-renders the
-    form for the newly chosen model; htmx does the same with a GET when the picker changes.
+    A valid POST queues the job; htmx then gets the form back with the new card for the top of
+    the feed (templates/includes/new_jobs.html), and without JavaScript the job's own page. A
+    POST with `switch_model` (the no-JavaScript "Change model" button) only re-renders the form
+    for the newly chosen model; htmx does the same with a GET when the picker changes. The
+    feed's filters and infinite scroll ask for the feed, or one page of it, with a GET.
     """
+    if request.htmx.target in ("feed", "feed-more"):
+        return _feed(request)
     form: GenerateForm | None = None
+    made: list[Generation] = []
     try:
         if request.method == "POST" and "switch_model" not in request.POST:
             form = GenerateForm(request.POST, owner=request.user)
             if form.is_valid():
-                generation = submit_generation(request.user, form)
+                made = [submit_generation(request.user, form)]
                 if not request.htmx:
-                    return redirect("generation", generation_id=generation.pk)
+                    return redirect("generation", generation_id=made[0].pk)
                 form = GenerateForm(initial=initial_from(request.POST), owner=request.user)
         else:
             form = GenerateForm(initial=_initial_values(request), owner=request.user)
     except NoModelAvailable:
         form = None  # the page says so; an administrator enables a model in admin
-    template = "imagegen/generate.html"
+    context: dict[str, Any] = {"form": form, "made": made}
     if request.htmx.target == "model-fields":
-        template += "#model-fields"
-    elif request.htmx and request.method == "POST":
-        template += "#layout"
-    recent = list(
-        Generation.objects.for_user(request.user).prefetch_related("images")[:RECENT_GENERATIONS]
-    )
-    queue_places(recent)
-    response = render(request, template, {"form": form, "recent": recent})
-    # Jobs that ended while the person was away were just shown marked "new"; now they are seen.
-    Generation.objects.filter(pk__in=[g.pk for g in recent if g.is_new]).update(
-        seen_at=timezone.now()
-    )
+        return render(request, "imagegen/generate.html#model-fields", context)
+    if request.htmx and request.method == "POST":
+        context["collections"] = own_collections(request.user) if made else []
+        return render(request, "imagegen/generate.html#panel", context)
+    return _feed(request, "imagegen/generate.html", context)
+
+
+def _feed(
+    request: HtmxHttpRequest, template: str = "", context: dict[str, Any] | None = None
+) -> HttpResponse:
+    """The page (or, for htmx, the feed or its next page) with one page of the feed; jobs that
+    ended while the person was away are shown marked "new" once, and so are now seen."""
+    feed = Feed.of(request.user, request.GET)
+    if not template:
+        more = request.htmx.target == "feed-more"
+        template = "includes/feed_page.html" if more else "includes/feed.html"
+    context = {**(context or {}), "feed": feed, "collections": feed.collections}
+    response = render(request, template, context)
+    shown = [job.pk for job in feed.page if job.is_new]
+    Generation.objects.filter(pk__in=shown).update(seen_at=timezone.now())
     return response
 
 
@@ -85,7 +98,7 @@ def generation_detail(request: HtmxHttpRequest, generation_id: str) -> HttpRespo
     return render(request, "imagegen/generation_detail.html", {"generation": generation})
 
 
-# A page shows at most this many running jobs' cards at once (the generate page: 12).
+# At most this many running jobs are asked about at once (a long-scrolled feed can hold many).
 MOST_POLLED = 200
 
 
@@ -112,9 +125,10 @@ def generation_status(request: HtmxHttpRequest) -> HttpResponse:
         return HttpResponse(b"")  # the usual answer: nothing to swap
     generations = list(mine.filter(pk__in=changed).defer("preview").prefetch_related("images"))
     queue_places(generations)
-    response = render(
-        request, "includes/generation_cards.html", {"generations": generations, "oob": True}
-    )
+    context = {"generations": generations, "oob": True}
+    if any(g.status == Generation.Status.SUCCEEDED for g in generations):
+        context["collections"] = own_collections(request.user)
+    response = render(request, "includes/generation_cards.html", context)
     ended = [g.pk for g in generations if g.is_new]
     if ended:  # they ended in front of the person
         Generation.objects.filter(pk__in=ended).update(seen_at=timezone.now())

@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop
 
 from imagegen.catalogue import label_of, value_label
+from imagegen.catalogue.sizes import pixels_of
 from imagegen.job_messages import shown_message
 from imagegen.models.catalogue import ImageModel
 
@@ -169,6 +170,12 @@ class Generation(models.Model):
     def pending_slots(self) -> range:
         """One placeholder per image to come (at most a row's worth)."""
         return range(min(self.requested_images, 10))
+
+    @property
+    def expected_shape(self) -> tuple[int, int]:
+        """The width and height the images will have, as far as the request says (a square when
+        the model chooses): placeholders and previews take this shape, so nothing jumps."""
+        return pixels_of(str(self.parameters.get("size", ""))) or (1, 1)
 
     @property
     def requested_images(self) -> int:

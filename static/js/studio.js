@@ -191,3 +191,13 @@ document.addEventListener("keydown", (event) => {
   event.preventDefault();
   event.target.form.requestSubmit();
 });
+
+// A job just sent comes into view (on a phone the feed sits below the form); it is marked only
+// until it has been shown.
+document.addEventListener("htmx:afterSettle", () => {
+  const made = document.querySelector("[data-just-made]");
+  if (!made) return;
+  const box = made.getBoundingClientRect();
+  if (box.top < 0 || box.top > window.innerHeight - 80) made.scrollIntoView({ block: "start", behavior: "smooth" });
+  setTimeout(() => made.removeAttribute("data-just-made"), 1500);
+});

@@ -24,7 +24,7 @@ def test_enter_in_a_number_field_submits_the_form(page: Page) -> None:
     expect(cards.first).to_contain_text("Three paper boats on a pond")
     settled(page)
     # The options were kept: it was a submit, not the model switch.
-    expect(page.locator(".generation-card .thumbs li")).to_have_count(2)
+    expect(page.locator(".generation-card .result:not(.pending)")).to_have_count(2)
 
 
 def test_one_status_request_a_second_serves_every_running_card(page: Page) -> None:
@@ -62,7 +62,7 @@ def test_a_card_keeps_its_size_from_running_to_done(page: Page) -> None:
     expect(card).to_have_class(re.compile(r"\bstatus-(queued|running)\b"))
     running = card.bounding_box()
     expect(card).to_have_class(re.compile(r"\bstatus-succeeded\b"), timeout=JOB_MS)
-    expect(card.locator(".thumbs img")).to_have_count(1)
+    expect(card.locator(".result-open img")).to_have_count(1)
     done = card.bounding_box()
     assert running and done
     assert abs(running["height"] - done["height"]) <= 1, (running, done)

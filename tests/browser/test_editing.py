@@ -38,7 +38,7 @@ def finished(page: Page) -> Locator:
 
 def result_page(card: Locator) -> str:
     """The path of the first image a finished job card shows."""
-    href = card.locator(".thumbs li > a:not(.thumb-action)").first.get_attribute("href")
+    href = card.locator(".result-open").first.get_attribute("href")
     assert href and IMAGE_PAGE.search(href), href
     return href
 

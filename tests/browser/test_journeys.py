@@ -74,7 +74,7 @@ def test_the_form_adapts_to_each_model_family_and_each_family_generates(page: Pa
 
     for card, images in ((gpt, 2), (gif, 1), (seedream, 1), (qwen, 1)):
         wait_until_finished(card)
-        expect(card.locator(".thumbs img")).to_have_count(images)
+        expect(card.locator(".result-open img")).to_have_count(images)
     page.goto("/images/?model=gpt-image-2")
     page.locator(".image-grid .tile a").first.click()
     expect(page.locator(".metadata")).to_contain_text("1280x720")
@@ -117,7 +117,7 @@ def test_a_job_shows_its_progress_and_partial_previews(page: Page) -> None:
     wait_until_finished(card)
     expect(card.locator(".badge").first).to_have_text("Done")
     expect(preview).to_have_count(0)
-    expect(card.locator(".thumbs img")).to_have_attribute(
+    expect(card.locator(".result-open img")).to_have_attribute(
         "alt", "A hot-air balloon over terraced fields"
     )
 
