@@ -45,7 +45,8 @@ class ImageModelForm(forms.ModelForm):
             'JSON: {"parameters": [...], "rules": [...]}. Each parameter has a name (sent '
             "upstream), a kind (choice, integer, number, boolean, text, size, images), a label, "
             "and as it needs: choices, minimum, maximum, default, send_default, only_when, "
-            "excludes, custom (any WxH size within limits). Every save is checked; an error "
+            "excludes, custom (any WxH size within limits), endpoints, new_on_vary, advanced "
+            "(shown under the form's closed “Advanced”). Every save is checked; an error "
             "names the exact entry. See README, “Adding a model”."
         ),
     )

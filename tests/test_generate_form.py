@@ -79,7 +79,7 @@ GPT_AS_SHOWN = {
     "background": "auto",
     "moderation": "auto",
 }
-SEEDREAM_AS_SHOWN = {"n": 1, "size": "2048x2048", "response_format": "url", "watermark": True}
+SEEDREAM_AS_SHOWN = {"n": 1, "size": "2048x2048", "response_format": "b64_json", "watermark": True}
 AS_SHOWN = {name: GPT_AS_SHOWN for name in GPT} | {name: SEEDREAM_AS_SHOWN for name in SEEDREAM}
 AS_SHOWN["qwen-image"] = {"n": 1, "size": "1328x1328"}
 # Every value other than its default: each is sent, and nothing else is.
@@ -95,7 +95,7 @@ GPT_CHOSEN = {
 SEEDREAM_CHOSEN = {
     "n": 15,
     "size": "4K",
-    "response_format": "b64_json",
+    "response_format": "url",
     "guidance_scale": 2.5,
     "seed": 42,
 }

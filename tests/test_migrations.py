@@ -15,7 +15,7 @@ from imagegen.catalogue import resolve, schema_errors, shipped_model
 pytestmark = pytest.mark.django_db(transaction=True)
 
 AFTER = [("imagegen", "0006_model_schemas")]
-LATEST = [("imagegen", "0007_edits_and_references")]
+LATEST = [("imagegen", "0008_presets_and_advanced_parameters")]
 
 
 def migrate(targets: list[tuple[str, str]]) -> Any:

@@ -77,25 +77,25 @@ BODIES: list[tuple[str, dict[str, Any], dict[str, Any]]] = [
             "size": "1024x1024",
             "quality": "standard",
             "style": "vivid",
-            "response_format": "url",
+            "response_format": "b64_json",  # the studio's default: the bytes in the answer
         },
     ),
     (
         "dall-e-3",
-        {"size": "1792x1024", "quality": "hd", "style": "natural", "response_format": "b64_json"},
+        {"size": "1792x1024", "quality": "hd", "style": "natural", "response_format": "url"},
         {
             "n": 1,
             "size": "1792x1024",
             "quality": "hd",
             "style": "natural",
-            "response_format": "b64_json",
+            "response_format": "url",
         },
     ),
-    ("dall-e-2", {}, {"n": 1, "size": "1024x1024", "response_format": "url"}),
+    ("dall-e-2", {}, {"n": 1, "size": "1024x1024", "response_format": "b64_json"}),
     (
         "dall-e-2",
-        {"n": 4, "size": "256x256", "response_format": "b64_json"},
-        {"n": 4, "size": "256x256", "response_format": "b64_json"},
+        {"n": 4, "size": "256x256", "response_format": "url"},
+        {"n": 4, "size": "256x256", "response_format": "url"},
     ),
     *[(name, {}, GPT_DEFAULTS) for name in GPT_MODELS],
     *[
@@ -181,24 +181,24 @@ NEWER_THAN_THE_SPEC: list[tuple[str, dict[str, Any], dict[str, Any]]] = [
     (
         "doubao-seedream-5-0-260128",
         {},
-        {"n": 1, "size": "2048x2048", "response_format": "url", "watermark": True},
+        {"n": 1, "size": "2048x2048", "response_format": "b64_json", "watermark": True},
     ),
     (
         "doubao-seedream-5-0-260128",
         {"size": "4K", "watermark": False, "seed": 42, "guidance_scale": 7.5, "n": 3},
-        {"n": 3, "size": "4K", "response_format": "url", "watermark": False,
+        {"n": 3, "size": "4K", "response_format": "b64_json", "watermark": False,
          "guidance_scale": 7.5, "seed": 42},
     ),
     (
         "doubao-seedream-4-5-251128",
-        {"size": "2K", "response_format": "b64_json", "image": ["data:image/png;base64,iVBO"]},
-        {"n": 1, "size": "2K", "response_format": "b64_json", "watermark": True,
+        {"size": "2K", "response_format": "url", "image": ["data:image/png;base64,iVBO"]},
+        {"n": 1, "size": "2K", "response_format": "url", "watermark": True,
          "image": ["data:image/png;base64,iVBO"]},
     ),
     (
         "doubao-seedream-4-5-251128",
         {"size": "3000x1500", "n": 1, "image": ["https://example.org/ref.png"] * 14},
-        {"n": 1, "size": "3000x1500", "response_format": "url", "watermark": True,
+        {"n": 1, "size": "3000x1500", "response_format": "b64_json", "watermark": True,
          "image": ["https://example.org/ref.png"] * 14},
     ),
 ]  # fmt: skip

@@ -28,7 +28,8 @@ def test_without_a_key_it_generates_and_downloads_a_url_result_offline(
 ) -> None:
     settings.COMETAPI_KEY = ""
 
-    result = generate(profile("doubao-seedream-5-0-260128"), PROMPT, {"size": "1280x720"})
+    options = {"size": "1280x720", "response_format": "url"}
+    result = generate(profile("doubao-seedream-5-0-260128"), PROMPT, options)
     (returned,) = result.images
     data = download_image(returned.url or "")
 

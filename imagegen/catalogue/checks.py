@@ -52,6 +52,7 @@ SCHEMA_SHAPE: dict[str, Any] = {
                     "only_when": _CONDITION,
                     "excludes": {"type": "array", "items": {"type": "string"}},
                     "new_on_vary": {"type": "boolean"},
+                    "advanced": {"type": "boolean"},
                     "endpoints": {
                         "type": "array",
                         "minItems": 1,
@@ -98,7 +99,8 @@ _VALIDATOR = jsonschema.Draft202012Validator(SCHEMA_SHAPE)
 # The order a person reads a parameter's keys in (PostgreSQL's jsonb keeps no order of its own).
 _KEY_ORDER = [
     "name", "kind", "label", "help", "choices", "minimum", "maximum", "default", "send_default",
-    "only_when", "excludes", "endpoints", "new_on_vary", "custom", "if", "then", "at_most", "total",
+    "only_when", "excludes", "endpoints", "new_on_vary", "advanced", "custom", "if", "then",
+    "at_most", "total",
 ]  # fmt: skip
 
 
@@ -193,6 +195,9 @@ def _entry_errors(parameter: Parameter, entry: Mapping[str, Any]) -> list[tuple[
             errors.append((_custom_errors(parameter.custom), "custom"))
     if parameter.new_on_vary and (kind != "integer" or low_or_none(parameter) is None):
         errors.append((_("Only a whole number with a range can be picked anew."), "new_on_vary"))
+    if parameter.advanced and kind == "images":
+        # Reference images have slots of their own, never a field under "Advanced".
+        errors.append((_("Reference images cannot be advanced."), "advanced"))
     if kind not in {"choice", "size"} and "choices" in entry:
         errors.append((_("Only choices and sizes have a list of choices."), "choices"))
     low, high = parameter.minimum, parameter.maximum

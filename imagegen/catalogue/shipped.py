@@ -42,7 +42,15 @@ def size(choices: list[str], default: str, **more: Any) -> dict[str, Any]:
             "default": default, "send_default": True, **more}  # fmt: skip
 
 
-RESPONSE_FORMAT = choice("response_format", _("Response format"), ["url", "b64_json"], "url")
+# URL or base64 results is how the bytes travel, not what the image looks like: "Advanced".
+# Its default is base64 (the upstream's own is url): the studio keeps every image it is sent, and
+# base64 hands it the bytes in the answer itself, so nothing is left to fetch from a second host
+# (no link that expires, in an hour on OpenAI, before a delayed or retried job fetches it; no
+# download to fail after the image was paid for; no copy of a private image at a public URL).
+# The price, about a third more bytes in one answer, is small beside those.
+RESPONSE_FORMAT = choice(
+    "response_format", _("Response format"), ["url", "b64_json"], "b64_json", advanced=True
+)
 TRANSPARENT_NEEDS_ALPHA = {"if": {"background": ["transparent"]},
                            "then": {"output_format": ["png", "webp"]}}  # fmt: skip
 STREAM_MAKES_ONE = {"if": {"stream": [True]}, "then": {"n": [1]}}

@@ -43,6 +43,10 @@ class Parameter:
     custom: SizeRange | None = None  # size: any WxH within this range is accepted too
     endpoints: tuple[str, ...] = ENDPOINTS  # where the upstream takes it
     new_on_vary: bool = False  # "Vary" picks a new random value (a seed)
+    # Shown under the form's closed "Advanced" (a transport detail such as response_format).
+    # False unless a schema says so: a parameter an administrator adds, or one this code has
+    # never heard of, must be in plain view; hiding it would need someone to decide it may be.
+    advanced: bool = False
 
     def is_set(self, values: Mapping[str, Any]) -> bool:
         return values.get(self.name) not in (None, "", [])
@@ -65,6 +69,7 @@ class Parameter:
             custom=SizeRange(**custom) if custom else None,
             endpoints=tuple(data.get("endpoints", ENDPOINTS)),
             new_on_vary=data.get("new_on_vary", False),
+            advanced=data.get("advanced", False),
         )
 
 

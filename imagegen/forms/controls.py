@@ -1,6 +1,6 @@
 """How one parameter of a model's schema becomes a form field, and how that field is drawn."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from django import forms
@@ -11,6 +11,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from imagegen.catalogue import CUSTOM_SIZE, ModelSpec, Parameter, condition_text, value_label
+from imagegen.forms.size_tiles import SizeTile, size_tiles
 
 
 def labelled(values: list[Any]) -> list[tuple[Any, Any]]:
@@ -27,15 +28,19 @@ class Control:
     """
 
     field: forms.BoundField
-    kind: str  # select, checkbox, number or text
+    kind: str  # select, checkbox, number, text, or size (a radio group of ratio tiles)
     value: str
     options: list[tuple[str, Any, bool]]  # a select's (value, label, selected)
     attrs: SafeString
     help: str
     only_when: str  # the schema's condition as JSON, for static/js/studio.js; "" when none
+    advanced: bool = False  # drawn under the form's closed "Advanced" (the schema says so)
+    tiles: tuple[SizeTile, ...] = ()  # a size's options as aspect-ratio tiles
 
     @classmethod
-    def of(cls, field: forms.BoundField, help: str, only_when: str = "") -> "Control":
+    def of(
+        cls, field: forms.BoundField, help: str, only_when: str = "", *, advanced: bool = False
+    ) -> "Control":
         widget, current = field.field.widget, field.value()
         ids = [f"{field.auto_id}_helptext"] if help else []
         ids += [f"{field.auto_id}_error_{n}" for n in range(1, len(field.errors) + 1)]
@@ -49,13 +54,43 @@ class Control:
         flags += " checked" if checkbox and current else ""
         attrs = mark_safe(flatatt(extra) + flags)  # noqa: S308
         if checkbox:
-            return cls(field, "checkbox", "", [], attrs, help, only_when)
+            return cls(field, "checkbox", "", [], attrs, help, only_when, advanced)
         if isinstance(field.field, forms.ChoiceField):
             chosen = "" if current is None else str(current)
             options = [(str(v), label, str(v) == chosen) for v, label in field.field.choices]
-            return cls(field, "select", chosen, options, attrs, help, only_when)
+            return cls(field, "select", chosen, options, attrs, help, only_when, advanced)
         kind = "number" if isinstance(widget, forms.NumberInput) else "text"
-        return cls(field, kind, "" if current is None else str(current), [], attrs, help, only_when)
+        value = "" if current is None else str(current)
+        return cls(field, kind, value, [], attrs, help, only_when, advanced)
+
+    def as_size_tiles(self) -> "Control":
+        """A size's select as a radio group of aspect-ratio tiles (includes/size_tiles.html)."""
+        return replace(self, kind="size", tiles=size_tiles(self.options))
+
+    @property
+    def described_by(self) -> str:
+        """The ids of the help and errors, for a group (a fieldset) rather than one input."""
+        field = self.field
+        ids = [f"{field.auto_id}_helptext"] if self.help else []
+        ids += [f"{field.auto_id}_error_{n}" for n in range(1, len(field.errors) + 1)]
+        return " ".join(ids)
+
+
+class Controls(list[Control]):
+    """A model's controls as the form draws them: the everyday ones, then those under
+    "Advanced", which opens by itself when one of them has an error."""
+
+    @property
+    def basic(self) -> list[Control]:
+        return [control for control in self if not control.advanced]
+
+    @property
+    def advanced(self) -> list[Control]:
+        return [control for control in self if control.advanced]
+
+    @property
+    def advanced_open(self) -> bool:
+        return any(control.field.errors for control in self.advanced)
 
 
 def size_field(size: Parameter) -> forms.ChoiceField:

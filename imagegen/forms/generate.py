@@ -288,14 +288,22 @@ class GenerateForm(forms.Form):
         return [self[name] for name in self.fields if name not in {"model", "prompt", REFERENCE}]
 
     def model_controls(self) -> list["Control"]:
-        """The model's fields, ready for templates/includes/model_field.html."""
-        controls = []
+        """The model's fields, ready for templates/includes/model_options.html: a size as ratio
+        tiles, and the parameters the schema marks advanced apart (`Controls`)."""
+        from imagegen.forms.controls import Controls
+
+        controls = Controls()
         for field in self.model_fields():
             parameter = self.spec.parameter(field.name)
             shown_help = help_for(parameter, self.spec) if parameter else str(field.help_text)
             only_when = parameter.only_when if parameter else {}
             condition = json.dumps({name: list(values) for name, values in only_when.items()})
-            controls.append(Control.of(field, shown_help, condition if only_when else ""))
+            condition = condition if only_when else ""
+            advanced = parameter is not None and parameter.advanced
+            control = Control.of(field, shown_help, condition, advanced=advanced)
+            if parameter is not None and parameter.kind == "size":
+                control = control.as_size_tiles()
+            controls.append(control)
         return controls
 
 

@@ -1,4 +1,5 @@
-"""The generation app's data: the model catalogue (catalogue.py) and the jobs (jobs.py)."""
+"""The generation app's data: the model catalogue (catalogue.py), the jobs (jobs.py) and saved
+presets (presets.py)."""
 
 from imagegen.models.catalogue import (
     EXPORTED_FIELDS,
@@ -15,6 +16,7 @@ from imagegen.models.jobs import (
     GenerationQuerySet,
     WorkerProcess,
 )
+from imagegen.models.presets import Preset, PresetQuerySet
 
 __all__ = [
     "EXPORTED_FIELDS",
@@ -24,6 +26,8 @@ __all__ = [
     "GenerationQuerySet",
     "ImageModel",
     "ImageModelQuerySet",
+    "Preset",
+    "PresetQuerySet",
     "UpstreamModel",
     "UpstreamModelQuerySet",
     "WorkerProcess",

@@ -127,10 +127,10 @@ def parse_generation(
         background="transparent" if sent.get("background") == "transparent" else "opaque",
         output_format=output_format,
         compression=sent.get("output_compression"),
-        response_format=sent.get("response_format", spec.result_kind),
-        stream=bool(sent.get("stream", False)),
         # What the request left out takes the upstream's own default (api.md §1), which need
-        # not be the default the studio's schema sends.
+        # not be the default the studio's schema sends (the studio asks for base64).
+        response_format=parameters.get("response_format", spec.result_kind),
+        stream=bool(sent.get("stream", False)),
         partial_images=int(parameters.get("partial_images", 0)) if sent.get("stream") else 0,
         frame_count=int(parameters.get("frame_count", 9)),
         frame_duration_ms=int(parameters.get("frame_duration_ms", 200)),
