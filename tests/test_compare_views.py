@@ -525,3 +525,26 @@ def test_a_link_shares_exactly_one_thing(
 ) -> None:
     with pytest.raises(IntegrityError):
         ShareLink.objects.create(owner=alice, comparison=comparison, image=images[0])
+
+
+def test_the_list_and_a_page_cost_the_same_queries_however_many_entries(
+    alice: User, alice_client: Client, make_image, django_assert_max_num_queries
+) -> None:
+    def made(count: int) -> Comparison:
+        return Comparison.objects.start_for_images(
+            alice, [make_image(alice, f"take {n}") for n in range(count)]
+        )
+
+    small = made(2)
+    with django_assert_max_num_queries(12) as few:
+        alice_client.get(reverse("comparison_list"))
+    for _n in range(6):
+        made(4)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        alice_client.get(reverse("comparison_list"))
+    large = made(4)
+    with django_assert_max_num_queries(16) as small_page:
+        alice_client.get(url("comparison_detail", small))
+    # Each entry reads its model's labels once (Generation.parameters_shown): two more.
+    with django_assert_max_num_queries(len(small_page.captured_queries) + 2):
+        alice_client.get(url("comparison_detail", large))

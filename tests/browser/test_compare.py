@@ -82,13 +82,18 @@ def no_axe_violations(page: Page, axe_source: str, where: str) -> None:
     assert not violations, f"{where}: " + json.dumps(violations, indent=2, ensure_ascii=False)
 
 
-def new_page(browser: Browser, base_url: str, language: str, viewport: dict) -> Page:
+def new_page(
+    browser: Browser, base_url: str, language: str, viewport: dict, **options: object
+) -> Page:
+    """A phone is in dark mode: axe checks both colour schemes' contrast."""
     context = browser.new_context(
         base_url=base_url,
         locale=language,
         viewport=viewport,
         is_mobile=viewport == PHONE,
         has_touch=viewport == PHONE,
+        color_scheme="dark" if viewport == PHONE else "light",
+        **options,
     )
     return context.new_page()
 
@@ -295,5 +300,41 @@ def test_three_jobs_started_together_land_live_on_their_comparison(
         assert split(page) == 49
         assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
         no_axe_violations(page, axe_source, "the comparison, landed")
+    finally:
+        page.context.close()
+
+
+def test_without_javascript_the_grid_the_slider_and_the_winner_still_work(
+    browser: Browser, base_url: str, studio: Studio
+) -> None:
+    page = new_page(browser, base_url, "en", DESKTOP, java_script_enabled=False)
+    try:
+        username = sign_up(page)
+        shell(studio, MAKE_IMAGES.format(username=username))
+        page.goto("/images/")
+        tiles = page.locator(".image-grid .tile")
+        for n in range(2):
+            tiles.nth(n).locator(".tile-select").check()
+        page.get_by_label("With selected").select_option("compare")
+        page.get_by_role("button", name="Apply").click()
+        expect(page).to_have_url(re.compile(r"/comparisons/[0-9a-f-]{36}/$"), timeout=WAIT_MS)
+
+        # The slider's two images side by side, no divider; the form chooses them.
+        two_up = page.locator("[data-two-up]")
+        expect(two_up).not_to_have_class(re.compile(r"\bis-live\b"))
+        a, b = (page.locator(f'[data-two-up-image="{side}"]') for side in "ab")
+        a_box, b_box = a.bounding_box(), b.bounding_box()
+        assert a_box and b_box and a_box["x"] + a_box["width"] <= b_box["x"]
+        expect(page.locator("#two-up-split")).to_be_hidden()
+        first = page.locator("#two-up-a").input_value()
+        page.locator("#two-up-b").select_option(first)
+        page.get_by_role("button", name="Show").click()
+        expect(page).to_have_url(re.compile(rf"\?a=[0-9a-f-]+&b={first}#slider$"))
+        # The same image twice is no comparison: B is the other one.
+        expect(b).not_to_have_attribute("src", re.compile(first))
+
+        page.locator("button[name=image]").first.click()
+        expect(page.locator(".messages")).to_contain_text("Winner chosen")
+        expect(page.locator(".compare-figure.is-winner")).to_have_count(1)
     finally:
         page.context.close()
