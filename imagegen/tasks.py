@@ -19,7 +19,7 @@ from django.tasks import task
 from django.utils.translation import gettext, gettext_noop
 
 from gallery.ingest import InvalidImage, NotWanted, ingest_image, verify_image
-from gallery.models import Image, ImageInput
+from gallery.models import Comparison, Image, ImageInput
 from imagegen import service
 from imagegen.catalogue import EDITS, GENERATIONS, ModelSpec
 from imagegen.edit_inputs import InputGone, data_uri, read_inputs
@@ -52,6 +52,14 @@ def submit_generation(owner: User, form: GenerateForm) -> Generation:
         form.options(),
         form.planned_inputs(),
     )
+
+
+def submit_comparison(owner: User, forms: list[GenerateForm]) -> Comparison:
+    """One prompt on several models: a job per validated form, kept together as a comparison
+    in the order the form listed them (the chosen model first)."""
+    with transaction.atomic():
+        made = [submit_generation(owner, form) for form in forms]
+        return Comparison.objects.start_for_jobs(owner, made, title=forms[0].cleaned_data["prompt"])
 
 
 def create_job(

@@ -12,6 +12,7 @@ from imagegen import account_views, edit_views, views
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="generate"), name="home"),
     path("generate/", views.generate, name="generate"),
+    path("generate/plan/", views.comparison_plan, name="comparison_plan"),
     path("generations/status/", views.generation_status, name="generation_status"),
     path("generations/<uuid:generation_id>/", views.generation_detail, name="generation"),
     path(

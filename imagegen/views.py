@@ -8,14 +8,15 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
-from django_htmx.http import HttpResponseStopPolling
+from django_htmx.http import HttpResponseClientRedirect, HttpResponseStopPolling
 from django_htmx.middleware import HtmxDetails
 
 from imagegen.feed import Feed, own_collections
 from imagegen.forms import GenerateForm, NoModelAvailable, initial_from
+from imagegen.forms.compare import COMPARE, companions, shown_parameters
 from imagegen.models import Generation
 from imagegen.models.jobs import queue_places
-from imagegen.tasks import CannotRunAgain, submit_generation, submit_retry
+from imagegen.tasks import CannotRunAgain, submit_comparison, submit_generation, submit_retry
 
 
 class HtmxHttpRequest(HttpRequest):
@@ -38,7 +39,17 @@ def generate(request: HtmxHttpRequest) -> HttpResponse:
     made: list[Generation] = []
     try:
         if request.method == "POST" and "switch_model" not in request.POST:
-            form = GenerateForm(request.POST, owner=request.user)
+            form = GenerateForm(request.POST, request.FILES, owner=request.user)
+            others = (
+                companions(form, request.POST, request.FILES, request.user)
+                if form.is_valid()
+                else []
+            )
+            if form.is_valid() and others:  # one prompt, several models: they land together
+                comparison = submit_comparison(request.user, [form, *(c.form for c in others)])
+                if request.htmx:
+                    return HttpResponseClientRedirect(comparison.get_absolute_url())
+                return redirect(comparison.get_absolute_url())
             if form.is_valid():
                 made = [submit_generation(request.user, form)]
                 if not request.htmx:
@@ -48,13 +59,34 @@ def generate(request: HtmxHttpRequest) -> HttpResponse:
             form = GenerateForm(initial=_initial_values(request), owner=request.user)
     except NoModelAvailable:
         form = None  # the page says so; an administrator enables a model in admin
-    context: dict[str, Any] = {"form": form, "made": made}
+    ticked = request.POST.getlist(COMPARE) if request.method == "POST" else []
+    context: dict[str, Any] = {"form": form, "made": made, "compare_ticked": ticked}
     if request.htmx.target == "model-fields":
         return render(request, "imagegen/generate.html#model-fields", context)
     if request.htmx and request.method == "POST":
         context["collections"] = own_collections(request.user) if made else []
         return render(request, "imagegen/generate.html#panel", context)
     return _feed(request, "imagegen/generate.html", context)
+
+
+@require_POST
+def comparison_plan(request: HtmxHttpRequest) -> HttpResponse:
+    """What each model ticked for a comparison will receive, from the form as it stands now
+    (htmx asks again whenever it changes). Nothing is saved or sent."""
+    try:
+        form = GenerateForm(request.POST, request.FILES, owner=request.user)
+    except NoModelAvailable:
+        return HttpResponse(b"")
+    valid = form.is_valid()
+    others = companions(form, request.POST, request.FILES, request.user) if valid else []
+    context = {
+        "form": form,
+        "valid": valid,
+        "others": others,
+        "ticked": request.POST.getlist(COMPARE),
+        "primary_sent": shown_parameters(form) if valid else [],
+    }
+    return render(request, "includes/comparison_plan.html", context)
 
 
 def _feed(
