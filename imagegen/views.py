@@ -106,7 +106,8 @@ def _feed(
 
 
 def _initial_values(request: HtmxHttpRequest) -> dict[str, Any]:
-    """Prefill from a remixed generation of the person's own, or from the submitted values."""
+    """Prefill from a remixed generation of the person's own, from the values in the address
+    or submitted, or else from the person's last job (imagegen/presets.py)."""
     remix = request.GET.get("remix")
     if remix:
         try:
@@ -114,7 +115,12 @@ def _initial_values(request: HtmxHttpRequest) -> dict[str, Any]:
         except (ValueError, Generation.DoesNotExist):
             raise Http404 from None
         return generation.form_initial()
-    values = initial_from(request.POST or request.GET)
+    from imagegen.presets import FEED_KEYS, last_settings, typed_initial
+
+    if request.method == "GET" and set(request.GET) <= FEED_KEYS:
+        # Opened afresh (or only paging the feed): the model and options last used.
+        return last_settings(request.user)
+    values = typed_initial(initial_from(request.POST or request.GET))
     if "reference" in request.GET:  # "Use as reference" from an image's page
         values["reference"] = request.GET.getlist("reference")
     return values
