@@ -201,3 +201,15 @@ document.addEventListener("htmx:afterSettle", () => {
   if (box.top < 0 || box.top > window.innerHeight - 80) made.scrollIntoView({ block: "start", behavior: "smooth" });
   setTimeout(() => made.removeAttribute("data-just-made"), 1500);
 });
+
+// "Compare with other models" lists every model but the one chosen above it.
+function hideChosenModelFromComparison() {
+  const picker = document.getElementById("id_model");
+  document.querySelectorAll("[data-compare-choice]").forEach((item) => {
+    const box = item.querySelector("input");
+    item.hidden = Boolean(picker) && box.value === picker.value;
+    if (item.hidden) box.checked = false;
+  });
+}
+document.addEventListener("change", (event) => { if (event.target.id === "id_model") hideChosenModelFromComparison(); });
+document.addEventListener("DOMContentLoaded", hideChosenModelFromComparison);
