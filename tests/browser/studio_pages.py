@@ -45,7 +45,7 @@ def submit_generation(page: Page, prompt: str) -> Locator:
     """Fill the prompt, press Generate; returns the new job's card."""
     cards = page.locator(".generation-card")
     before = cards.count()
-    page.get_by_label("Prompt").fill(prompt)
+    page.get_by_label("Prompt", exact=True).fill(prompt)
     page.get_by_role("button", name="Generate", exact=True).click()
     expect(cards).to_have_count(before + 1)
     card = cards.filter(has_text=prompt).first
@@ -82,3 +82,15 @@ def search_gallery(page: Page, text: str) -> Locator:
     # Only the filters in use go in the address (?q=…, not ?q=…&model=&size=…).
     expect(page).to_have_url(re.compile(r"/images/\?q=[^&]+$"))
     return page.locator(".image-grid .tile")
+
+
+def choose_size(page: Page, size: str) -> None:
+    """Pick a size tile (a radio in the Size group) by the size it sends."""
+    group = page.locator("#model-fields").get_by_role("group", name="Size", exact=True)
+    group.locator(f'input[type="radio"][value="{size}"]').check()
+
+
+def size_values(page: Page) -> list[str]:
+    """The sizes the Size group offers, in order."""
+    group = page.locator("#model-fields").get_by_role("group", name="Size", exact=True)
+    return group.get_by_role("radio").evaluate_all("radios => radios.map(radio => radio.value)")

@@ -6,7 +6,7 @@ import re
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.browser.studio_pages import submit_generation
+from tests.browser.studio_pages import choose_size, submit_generation
 from tests.browser.tour import PUBLIC_PAGES, Tour
 
 # WCAG 2.1 A and AA, plus axe's best practices (landmarks, one h1, heading order…).
@@ -138,7 +138,7 @@ def test_motion_follows_the_system_setting(signed_in: Page, motion: str, animati
     page = signed_in
     page.emulate_media(reduced_motion=motion)
     page.goto("/generate/")
-    page.get_by_label("Prompt").fill("A slow pendulum")
+    page.get_by_label("Prompt", exact=True).fill("A slow pendulum")
     page.get_by_role("button", name="Generate", exact=True).click()
     badge = page.locator(".status-running .badge").first
     expect(badge).to_be_visible(timeout=15_000)
@@ -160,7 +160,7 @@ def test_axe_finds_nothing_in_the_pages_other_states(
         page.goto("/generate/?model=gpt-image-2")
         submit_generation(page, "A lantern in the rain")  # its badge pulses while it runs
         expect(page.locator(".status-running .badge").first).to_be_visible(timeout=15_000)
-        page.locator("#model-fields").get_by_label("Size").select_option("custom")
+        choose_size(page, "custom")
         page.locator("#model-fields").get_by_label("Width").fill("1000")
         page.locator("#model-fields").get_by_label("Height").fill("1000")
         page.get_by_role("button", name="Generate", exact=True).click()

@@ -16,7 +16,7 @@ def test_enter_in_a_number_field_submits_the_form(page: Page) -> None:
     sign_up(page)
     choose_model(page, "gpt-image-2")
     cards = page.locator(".generation-card")
-    page.get_by_label("Prompt").fill("Three paper boats on a pond")
+    page.get_by_label("Prompt", exact=True).fill("Three paper boats on a pond")
     images = page.locator("#model-fields").get_by_label("Number of images")
     images.fill("2")
     images.press("Enter")
@@ -71,7 +71,7 @@ def test_a_card_keeps_its_size_from_running_to_done(page: Page) -> None:
 def test_the_prompt_counts_against_the_models_limit_and_ctrl_enter_sends(page: Page) -> None:
     sign_up(page)
     choose_model(page, "gpt-image-2")
-    prompt = page.get_by_label("Prompt")
+    prompt = page.get_by_label("Prompt", exact=True)
     counter = page.locator(".char-count")
     prompt.fill("A kite")
     expect(counter).to_have_text("6 of 32,000 characters")

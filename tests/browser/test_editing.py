@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 from PIL import Image, ImageChops
 from playwright.sync_api import Browser, Locator, Page, expect
 
-from tests.browser.studio_pages import choose_model, sign_up, submit_generation
+from tests.browser.studio_pages import choose_model, choose_size, sign_up, submit_generation
 from tests.browser.test_accessibility import axe_violations
 from tests.browser.tour import Tour
 
@@ -77,7 +77,7 @@ def open_editor(page: Page, image_path: str) -> Locator:
 def test_an_edit_keeps_every_pixel_outside_the_painted_mask(page: Page) -> None:
     sign_up(page)
     choose_model(page, "gpt-image-2")
-    page.locator("#model-fields").get_by_label("Size").select_option("1024x1024")
+    choose_size(page, "1024x1024")
     card = submit_generation(page, "A walled garden with a round pond, seen from above")
     expect(card).to_have_class(re.compile(r"\bstatus-succeeded\b"), timeout=JOB_MS)
     source = result_page(card)
@@ -106,7 +106,7 @@ def test_an_edit_keeps_every_pixel_outside_the_painted_mask(page: Page) -> None:
     page.mouse.up()
     expect(status).to_have_text(PAINTED)
 
-    page.get_by_label("Prompt").fill("A red rowing boat on a lily pond")
+    page.get_by_label("Prompt", exact=True).fill("A red rowing boat on a lily pond")
     page.get_by_role("button", name="Edit", exact=True).click()
     expect(page).to_have_url(re.compile(r"/generations/[0-9a-f-]{36}/$"))
     edited = result_page(finished(page))
@@ -239,7 +239,7 @@ def test_a_dropped_and_a_pasted_image_become_ticked_references(
         encoded = base64.b64encode(swatch_png()).decode()
         page.evaluate(HAND_OVER, ["dropped", encoded])
         expect(ticked).to_have_count(1, timeout=JOB_MS)
-        page.get_by_label("Prompt").focus()
+        page.get_by_label("Prompt", exact=True).focus()
         pasted = base64.b64encode(png_of((200, 40, 90))).decode()
         page.evaluate(HAND_OVER, ["pasted", pasted])
         expect(ticked).to_have_count(2, timeout=JOB_MS)
@@ -298,9 +298,9 @@ def test_keys_switch_tools_and_undo_in_the_editor(
         expect(status).to_have_text(dot)
 
         # In the prompt the letters are typed, not taken as shortcuts.
-        page.get_by_label("Prompt").fill("")
-        page.get_by_label("Prompt").press_sequentially("eib")
-        expect(page.get_by_label("Prompt")).to_have_value("eib")
+        page.get_by_label("Prompt", exact=True).fill("")
+        page.get_by_label("Prompt", exact=True).press_sequentially("eib")
+        expect(page.get_by_label("Prompt", exact=True)).to_have_value("eib")
         expect(brush).to_have_attribute("aria-pressed", "true")
         expect(status).to_have_text(dot)
     finally:

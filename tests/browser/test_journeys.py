@@ -8,9 +8,11 @@ from playwright.sync_api import Browser, Page, expect
 from tests.browser.studio_pages import (
     JOB_TIMEOUT_MS,
     choose_model,
+    choose_size,
     generate,
     search_gallery,
     sign_up,
+    size_values,
     submit_generation,
     wait_until_finished,
 )
@@ -36,9 +38,9 @@ def test_the_form_adapts_to_each_model_family_and_each_family_generates(page: Pa
     choose_model(page, "gpt-image-2")
     expect(fields.get_by_label("Style")).to_have_count(0)
     assert option_values(page, "Background") == ["auto", "opaque", "transparent"]
-    assert "custom" in option_values(page, "Size")
+    assert "custom" in size_values(page)
     fields.get_by_label("Number of images").fill("2")
-    fields.get_by_label("Size").select_option("custom")
+    choose_size(page, "custom")
     fields.get_by_label("Width").fill("1280")
     fields.get_by_label("Height").fill("720")
     gpt = submit_generation(page, "A glass greenhouse in the snow, wide shot")
@@ -48,7 +50,7 @@ def test_the_form_adapts_to_each_model_family_and_each_family_generates(page: Pa
     assert option_values(page, "Quality")[-2:] == ["xhigh", "max"]
     assert option_values(page, "Output format") == ["png", "jpeg", "webp", "gif", "svg"]
     fields.get_by_label("Number of images").fill("1")
-    fields.get_by_label("Size").select_option("1024x1024")
+    choose_size(page, "1024x1024")
     # Fields that apply only to a GIF wait until GIF is chosen (the schema's only_when).
     expect(fields.get_by_label("Frames")).to_be_hidden()
     expect(fields.get_by_label("Compression")).to_be_hidden()
@@ -58,10 +60,10 @@ def test_the_form_adapts_to_each_model_family_and_each_family_generates(page: Pa
     gif = submit_generation(page, "A paper windmill turning in the wind")
 
     choose_model(page, "doubao-seedream-5-0-260128")
-    assert option_values(page, "Size")[:2] == ["2K", "4K"]
+    assert size_values(page)[:2] == ["2K", "4K"]
     expect(fields.get_by_label("Watermark")).to_be_checked()
     expect(fields.get_by_label("Quality")).to_have_count(0)
-    fields.get_by_label("Size").select_option("1728x2304")
+    choose_size(page, "1728x2304")
     fields.get_by_label("Seed").fill("42")
     fields.get_by_label("Guidance scale").fill("6.5")
     seedream = submit_generation(page, "A lighthouse keeper's cat, vivid poster")
@@ -69,7 +71,7 @@ def test_the_form_adapts_to_each_model_family_and_each_family_generates(page: Pa
     choose_model(page, "qwen-image")
     expect(fields.get_by_label("Quality")).to_have_count(0)
     expect(fields.get_by_label("Background")).to_have_count(0)
-    assert option_values(page, "Size")[0] == "1328x1328"
+    assert size_values(page)[0] == "1328x1328"
     qwen = submit_generation(page, "山の上の小さな茶屋、水彩画")
 
     for card, images in ((gpt, 2), (gif, 1), (seedream, 1), (qwen, 1)):
@@ -91,13 +93,13 @@ def test_a_bad_combination_is_explained_and_the_prompt_is_kept(page: Page) -> No
     sign_up(page)
     choose_model(page, "gpt-image-2")
     fields = page.locator("#model-fields")
-    fields.get_by_label("Size").select_option("custom")
+    choose_size(page, "custom")
     fields.get_by_label("Width").fill("1000")
     fields.get_by_label("Height").fill("1000")
-    page.get_by_label("Prompt").fill("An odd-sized square")
+    page.get_by_label("Prompt", exact=True).fill("An odd-sized square")
     page.get_by_role("button", name="Generate", exact=True).click()
     expect(page.get_by_text("Both edges must be multiples of 16.")).to_be_visible()
-    expect(page.get_by_label("Prompt")).to_have_value("An odd-sized square")
+    expect(page.get_by_label("Prompt", exact=True)).to_have_value("An odd-sized square")
     expect(page.locator(".generation-card")).to_have_count(0)
 
 
