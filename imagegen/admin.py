@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy as _
 from gallery.admin import ImageInputInline
 from imagegen.catalogue import list_text, readable
 from imagegen.catalogue.sync import add_with_basic_schema, sync_models
-from imagegen.models import EXPORTED_FIELDS, Generation, ImageModel, UpstreamModel
+from imagegen.models import EXPORTED_FIELDS, Generation, ImageModel, Preset, UpstreamModel
 
 EXPORT_FORMAT = "image-studio.models/1"
 IMPORT_MAX_BYTES = 1024 * 1024
@@ -283,3 +283,12 @@ class GenerationAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request: object) -> bool:
         return False  # generations come only from the generate page
+
+
+@admin.register(Preset)
+class PresetAdmin(admin.ModelAdmin):
+    list_display = ["name", "owner", "model_name", "updated_at"]
+    list_filter = ["model_name"]
+    list_select_related = ["owner"]
+    search_fields = ["name", "owner__username", "model_name"]
+    readonly_fields = ["id", "created_at", "updated_at"]

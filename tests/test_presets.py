@@ -316,3 +316,9 @@ def test_an_address_with_settings_wins_over_the_last_ones(
     # Paging the feed is still a fresh page.
     page = alice_client.get(GENERATE, {"page": "1"}).content.decode()
     assert 'value="1536x1024" checked>' in page
+
+
+def test_admin_lists_presets(admin_client: Client, alice: User) -> None:
+    a_preset(alice, "Listed")
+    page = admin_client.get(reverse("admin:imagegen_preset_changelist")).content.decode()
+    assert "Listed" in page and "alice" in page
