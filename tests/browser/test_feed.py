@@ -85,16 +85,16 @@ def test_every_action_of_a_result_from_the_feed(page: Page) -> None:
     page.get_by_role("link", name="Keepers").first.click()
     expect(page.locator(".image-grid .tile")).to_have_count(1)
     page.goto("/generate/")
-    card = page.locator(".generation-card").first
-    result = card.locator(".result").first
+    # The first job stays the last card of the feed as new ones arrive above it.
+    result = page.locator(".generation-card").last.locator(".result").first
+    image_link = result.locator(".result-open").get_attribute("href") or ""
+    image_id = image_link.strip("/").split("/")[-1]
     # Vary: a new job at the top of the feed, the page stays.
     result.get_by_role("button", name="Vary").click()
     expect(page.locator(".generation-card")).to_have_count(2, timeout=JOB_TIMEOUT_MS)
     expect(page).to_have_url(re.compile(r"/generate/$"))
     wait_until_finished(page.locator(".generation-card").first)
     # Use as reference: the form opens with it ticked (Qwen takes none: the default model does).
-    image_link = result.locator(".result-open").get_attribute("href") or ""
-    image_id = image_link.strip("/").split("/")[-1]
     result.get_by_role("link", name="Use as reference").click()
     expect(page.locator(f'input[name=reference][value="{image_id}"]')).to_be_checked()
     page.go_back()
