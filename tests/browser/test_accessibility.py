@@ -167,6 +167,17 @@ def test_axe_finds_nothing_in_the_pages_other_states(
         expect(page.get_by_text("Both edges must be multiples of 16.")).to_be_visible()
         found["generate, a job running, errors shown"] = axe_violations(page, axe_source)
 
+        page.goto("/generate/?model=gpt-image-2")
+        page.get_by_label("Prompt", exact=True).fill("A lantern in the rain")
+        page.locator(".compare-models summary").click()
+        page.locator('[name=compare_with][value="qwen-image"]').check()
+        expect(page.locator("#comparison-plan .plan > li")).to_have_count(2, timeout=15_000)
+        page.locator(".result-more summary").first.click()
+        expect(page.locator(".result-menu").first).to_be_visible()
+        found["generate, comparing two models, a result's menu open"] = axe_violations(
+            page, axe_source
+        )
+
         page.goto("/images/?q=nothing-matches-this&since=2020-01-01")
         expect(page.locator(".filter-more")).to_have_attribute("open", "")
         found["gallery, nothing found, filters open"] = axe_violations(page, axe_source)
