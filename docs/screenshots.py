@@ -3,8 +3,9 @@
     make run                                  # in one terminal (offline provider, demo account)
     .venv/bin/python docs/screenshots.py      # in another; writes docs/screenshots/*.png
 
-It signs in as the demo account, makes a few images through the offline provider (and an edit
-of one), and shoots the generate page, the gallery, an image page, the editor and a shared page:
+It signs in as the demo account, makes a few images through the offline provider (an edit of one,
+and one prompt on three models), and shoots the generate page with its feed, the comparison, the
+gallery, an image page, the editor and a shared page:
 light and dark, desktop and phone widths, in English and Arabic (--languages adds Japanese).
 """
 
@@ -48,6 +49,21 @@ def make_images(page: Page) -> None:
     unfinished.first.wait_for(state="detached", timeout=60_000)
 
 
+def make_a_comparison(page: Page, base_url: str) -> str:
+    """One prompt on three models from the form; returns the comparison's address."""
+    page.goto(f"{base_url}/generate/?model=gpt-image-2")
+    page.fill("#id_prompt", "A red fox in fresh snow, morning light")
+    page.click(".compare-models summary")
+    for model in ("doubao-seedream-5-0-260128", "qwen-image"):
+        page.check(f'[name=compare_with][value="{model}"]')
+    page.locator("#comparison-plan .plan > li").nth(2).wait_for()
+    page.screenshot(path=OUT / "compare-plan-desktop-light-en.png")
+    page.click("#generate-submit")
+    page.wait_for_url("**/comparisons/*/")
+    page.locator(".compare-entry img:not(.preview)").nth(2).wait_for(timeout=60_000)
+    return page.url.removeprefix(base_url)
+
+
 def paint_a_stroke(page: Page) -> None:
     page.wait_for_selector(".mask-editor.is-ready")
     box = page.locator("[data-mask-canvas]").bounding_box()
@@ -77,7 +93,15 @@ def share_first_image(page: Page, base_url: str) -> str:
     return page.input_value("input[readonly]")
 
 
-def shoot(browser, base_url: str, shared_url: str, language: str, scheme: str, device: str):
+def shoot(
+    browser,
+    base_url: str,
+    shared_url: str,
+    comparison: str,
+    language: str,
+    scheme: str,
+    device: str,
+):
     width, height = DEVICES[device]
     options = {"viewport": {"width": width, "height": height}, "color_scheme": scheme}
     options["locale"] = language  # the studio follows the browser's Accept-Language
@@ -94,6 +118,9 @@ def shoot(browser, base_url: str, shared_url: str, language: str, scheme: str, d
         ):
             page.goto(f"{base_url}/generate/?model={model}&output_format=gif")
             page.screenshot(path=OUT / f"generate-{name}-{suffix}.png", full_page=True)
+    page.goto(f"{base_url}{comparison}")
+    page.wait_for_selector(".compare-entry img")
+    page.screenshot(path=OUT / f"comparison-{suffix}.png", full_page=device == "phone")
     page.goto(f"{base_url}/images/")
     page.screenshot(path=OUT / f"gallery-{suffix}.png")
     page.click(".image-grid a >> nth=0")
@@ -125,12 +152,13 @@ def main() -> None:
         if not args.skip_generate:
             make_images(page)
             make_an_edit(page, args.base_url)
+        comparison = make_a_comparison(page, args.base_url)
         shared_url = share_first_image(page, args.base_url)
         context.close()
         for language in args.languages.split(","):
             for scheme in ("light", "dark"):
                 for device in DEVICES:
-                    shoot(browser, args.base_url, shared_url, language, scheme, device)
+                    shoot(browser, args.base_url, shared_url, comparison, language, scheme, device)
         browser.close()
     print(f"Screenshots written to {OUT}")
 
