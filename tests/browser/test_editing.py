@@ -81,7 +81,7 @@ def test_an_edit_keeps_every_pixel_outside_the_painted_mask(page: Page) -> None:
     card = submit_generation(page, "A walled garden with a round pond, seen from above")
     expect(card).to_have_class(re.compile(r"\bstatus-succeeded\b"), timeout=JOB_MS)
     source = result_page(card)
-    card.get_by_role("link", name="Edit 1").click()
+    card.locator(".result").first.get_by_role("link", name="Edit", exact=True).click()
     expect(page).to_have_url(f"{source}edit/")
     expect(page.get_by_label("Model", exact=True)).to_have_value("gpt-image-2")
     expect(page.locator(".mask-editor.is-ready")).to_be_visible()
