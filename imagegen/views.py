@@ -16,6 +16,7 @@ from imagegen.forms import GenerateForm, NoModelAvailable, initial_from
 from imagegen.forms.compare import COMPARE, companions, shown_parameters
 from imagegen.models import Generation
 from imagegen.models.jobs import queue_places
+from imagegen.presets import FEED_KEYS, last_settings, typed_initial
 from imagegen.tasks import CannotRunAgain, submit_comparison, submit_generation, submit_retry
 
 
@@ -115,8 +116,6 @@ def _initial_values(request: HtmxHttpRequest) -> dict[str, Any]:
         except (ValueError, Generation.DoesNotExist):
             raise Http404 from None
         return generation.form_initial()
-    from imagegen.presets import FEED_KEYS, last_settings, typed_initial
-
     if request.method == "GET" and set(request.GET) <= FEED_KEYS:
         # Opened afresh (or only paging the feed): the model and options last used.
         return last_settings(request.user)
