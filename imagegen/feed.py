@@ -51,7 +51,7 @@ class Feed:
             jobs = jobs.filter(model_name=model)
         else:
             model = ""
-        jobs = jobs.defer("preview").prefetch_related("images")
+        jobs = jobs.for_cards()
         page = Paginator(jobs, JOBS_PER_PAGE).get_page(query.get("page"))
         queue_places(page.object_list)
         return cls(page, status, model, models, own_collections(user))

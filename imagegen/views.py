@@ -129,7 +129,7 @@ def _initial_values(request: HtmxHttpRequest) -> dict[str, Any]:
 def generation_detail(request: HtmxHttpRequest, generation_id: str) -> HttpResponse:
     """The job's page; its card follows the job through the page's status request."""
     generation = get_object_or_404(
-        Generation.objects.for_user(request.user).prefetch_related("images"), pk=generation_id
+        Generation.objects.for_user(request.user).for_cards(), pk=generation_id
     )
     generation.mark_seen()
     return render(request, "imagegen/generation_detail.html", {"generation": generation})
@@ -160,7 +160,7 @@ def generation_status(request: HtmxHttpRequest) -> HttpResponse:
     changed = [job.pk for job in current if job.status_token != known[job.pk]]
     if not changed:
         return HttpResponse(b"")  # the usual answer: nothing to swap
-    generations = list(mine.filter(pk__in=changed).defer("preview").prefetch_related("images"))
+    generations = list(mine.filter(pk__in=changed).for_cards())
     queue_places(generations)
     context = {"generations": generations, "oob": True}
     if any(g.status == Generation.Status.SUCCEEDED for g in generations):

@@ -4,10 +4,12 @@ import re
 
 import pytest
 from django.contrib.auth.models import User
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from gallery.ingest import ingest_image
-from gallery.models import Collection, Image
+from gallery.models import Collection, Comparison, Image
 from imagegen.feed import JOBS_PER_PAGE
 from imagegen.models import Generation
 from tests.conftest import png_bytes
@@ -180,3 +182,40 @@ def test_jobs_that_ended_unseen_are_new_once(alice_client, alice, status) -> Non
     job.refresh_from_db()
     assert job.seen_at is not None
     assert 'class="badge new"' not in alice_client.get(URL).content.decode()
+
+
+def test_a_job_of_a_comparison_links_to_it(alice_client, alice) -> None:
+    alice_client.post(
+        URL,
+        {
+            "model": "qwen-image",
+            "prompt": "a paper crane",
+            "size": "1328x1328",
+            "compare_with": ["doubao-seedream-5-0-260128"],
+        },
+    )
+    comparison = Comparison.objects.get()
+    page = alice_client.get(URL).content.decode()
+    assert page.count(f'class="in-comparison" href="{comparison.get_absolute_url()}"') == 2
+
+
+def test_the_feed_costs_the_same_queries_however_many_jobs(alice_client, alice) -> None:
+    jobs(alice, 2)
+    with CaptureQueriesContext(connection) as few:
+        alice_client.get(URL)
+    for _round in range(3):
+        alice_client.post(
+            URL,
+            {
+                "model": "qwen-image",
+                "prompt": "a paper crane",
+                "size": "1328x1328",
+                "compare_with": ["doubao-seedream-5-0-260128"],
+            },
+        )
+    jobs(alice, 4, status=Generation.Status.FAILED)
+    with CaptureQueriesContext(connection) as many:
+        alice_client.get(URL)
+    assert len(many.captured_queries) <= len(few.captured_queries) + 1, [
+        q["sql"] for q in many.captured_queries
+    ]

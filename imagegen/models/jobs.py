@@ -41,6 +41,11 @@ class GenerationQuerySet(models.QuerySet["Generation"]):
     def unfinished(self) -> "GenerationQuerySet":
         return self.filter(status__in=UNFINISHED)
 
+    def for_cards(self) -> "GenerationQuerySet":
+        """What a job's card shows, read with the jobs: its images and the comparisons it is in
+        (not the stored preview, which has a URL of its own)."""
+        return self.defer("preview").prefetch_related("images", "comparison_entries__comparison")
+
 
 class Generation(models.Model):
     """One request to the image endpoint: who asked, what was sent, and how it ended."""
