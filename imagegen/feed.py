@@ -61,6 +61,11 @@ class Feed:
         return [(key, label) for key, (label, _statuses) in STATUS_FILTERS.items()]
 
     @property
+    def has_unfinished(self) -> bool:
+        """Whether a job on this page is still queued or running: only then does the page poll."""
+        return any(not job.is_finished for job in self.page)
+
+    @property
     def filtered(self) -> bool:
         return bool(self.status or self.model)
 

@@ -219,3 +219,16 @@ def test_the_feed_costs_the_same_queries_however_many_jobs(alice_client, alice) 
     assert len(many.captured_queries) <= len(few.captured_queries) + 1, [
         q["sql"] for q in many.captured_queries
     ]
+
+
+def test_the_page_polls_only_while_a_job_on_it_runs(alice_client, alice) -> None:
+    jobs(alice, 2)
+    page = alice_client.get(URL).content.decode()
+    assert '<div id="job-poller"></div>' in page  # nothing to ask about: no request at all
+    jobs(alice, 1, status=Generation.Status.RUNNING)
+    page = alice_client.get(URL).content.decode()
+    assert 'id="job-poller" hx-get="/generations/status/" hx-trigger="every 1s"' in page
+    # A page of older jobs fetched by scrolling brings a poller if one of its jobs runs.
+    jobs(alice, JOBS_PER_PAGE)
+    more = alice_client.get(URL, {"page": 2}, headers=HTMX | {"HX-Target": "feed-more"})
+    assert 'hx-swap-oob="outerHTML"' in more.content.decode()
