@@ -44,6 +44,9 @@ def make_images(page: Page) -> None:
         cards = page.locator(".generation-card").count()
         page.click("#generate-submit")
         page.locator(".generation-card").nth(cards).wait_for()
+    # A new job is scrolled into view (smoothly): shoot the top of the page once it has settled.
+    page.wait_for_timeout(1000)
+    page.evaluate("window.scrollTo(0, 0)")
     page.screenshot(path=OUT / "jobs-running-desktop-light-en.png")
     unfinished = page.locator(".status-queued, .status-running")
     unfinished.first.wait_for(state="detached", timeout=60_000)
