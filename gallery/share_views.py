@@ -84,7 +84,10 @@ def _share_form(request: HttpRequest, link: ShareLink) -> HttpResponse:
         form.save()
         messages.success(request, _("Link created. Copy it and send it to whoever should see it."))
         return redirect("share_detail", share_id=link.pk)
-    return render(request, "gallery/share/form.html", {"form": form, "link": link})
+    # A second "Share" offers the links already live rather than silently making another.
+    live = ShareLink.objects.for_user(request.user).active().to_same_thing_as(link)
+    context = {"form": form, "link": link, "live_links": list(live)}
+    return render(request, "gallery/share/form.html", context)
 
 
 @require_GET

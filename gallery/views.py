@@ -10,7 +10,7 @@ from django.views.decorators.vary import vary_on_headers
 from gallery.filters import GalleryFilters, count_versions, neighbours, page_of
 from gallery.lineage import family_tree
 from gallery.media import file_response
-from gallery.models import Collection, Image
+from gallery.models import Collection, Image, ShareLink
 
 
 @require_GET
@@ -50,6 +50,7 @@ def image_detail(request: HttpRequest, image_id: str) -> HttpResponse:
         "collections": filters.collections,
         "in_collections": list(image.collections.all()),
         "tree": family_tree(image),
+        "live_links": list(ShareLink.objects.for_user(request.user).active().filter(image=image)),
     }
     return render(request, "gallery/image_detail.html", context)
 

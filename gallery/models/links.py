@@ -26,6 +26,14 @@ class ShareLinkQuerySet(models.QuerySet["ShareLink"]):
     def for_user(self, user: Any) -> "ShareLinkQuerySet":
         return self.filter(owner=user)
 
+    def to_same_thing_as(self, link: "ShareLink") -> "ShareLinkQuerySet":
+        """The links to what `link` shares (the same image, collection or comparison)."""
+        return self.filter(
+            image_id=link.image_id,
+            collection_id=link.collection_id,
+            comparison_id=link.comparison_id,
+        )
+
     def active(self, now: datetime | None = None) -> "ShareLinkQuerySet":
         now = now or timezone.now()
         return self.filter(revoked_at__isnull=True).filter(
