@@ -40,3 +40,14 @@ def test_a_second_share_offers_the_live_link_first(alice_client, alice, make_ima
     collection = Collection.objects.create(owner=alice, name="Coast")
     page = alice_client.get(reverse("share_create_collection", args=[collection.uuid]))
     assert "already live" not in page.content.decode()
+
+
+def test_a_long_prompt_is_folded_with_show_more(alice_client, alice, make_image) -> None:
+    long_prompt = "A harbour at dawn, fishing boats, gulls, mist over the water. " * 12
+    image = make_image(alice, prompt=long_prompt)
+    page = alice_client.get(reverse("image_detail", args=[image.uuid])).content.decode()
+    assert 'class="fold-toggle"' in page and "Show more" in page
+    assert long_prompt.strip()[-40:] in page  # the whole text is in the page
+    short = make_image(alice, prompt="A harbour at dawn")
+    page = alice_client.get(reverse("image_detail", args=[short.uuid])).content.decode()
+    assert "Show more" not in page
