@@ -213,3 +213,29 @@ function hideChosenModelFromComparison() {
 }
 document.addEventListener("change", (event) => { if (event.target.id === "id_model") hideChosenModelFromComparison(); });
 document.addEventListener("DOMContentLoaded", hideChosenModelFromComparison);
+
+// On a touch screen, a horizontal swipe on the image (or in its lightbox) moves through the
+// current search, as the arrow keys do; from the lightbox the next image opens in its lightbox.
+let swipeStart = null;
+document.addEventListener("touchstart", (event) => {
+  const on = event.touches.length === 1 && event.target.closest("dialog.lightbox, a[data-lightbox]");
+  swipeStart = on ? { x: event.touches[0].clientX, y: event.touches[0].clientY, at: Date.now(), inLightbox: Boolean(on.matches("dialog")) } : null;
+}, { passive: true });
+document.addEventListener("touchend", (event) => {
+  const start = swipeStart;
+  swipeStart = null;
+  const nav = document.querySelector("[data-keyboard-nav]");
+  if (!start || !nav) return;
+  const touch = event.changedTouches[0];
+  const dx = touch.clientX - start.x;
+  const dy = touch.clientY - start.y;
+  if (Math.abs(dx) < 60 || Math.abs(dx) < 1.5 * Math.abs(dy) || Date.now() - start.at > 1000) return;
+  const rtl = document.documentElement.dir === "rtl";
+  const older = rtl ? dx > 0 : dx < 0;  // the finger moves the way the pictures scroll
+  const link = nav.querySelector(`[data-key="${older ? "next" : "previous"}"]`);
+  if (link) window.location.href = link.href + (start.inLightbox ? "#lightbox" : "");
+});
+document.addEventListener("DOMContentLoaded", () => {
+  const dialog = window.location.hash === "#lightbox" && document.querySelector("dialog.lightbox");
+  if (dialog) dialog.showModal();
+});
