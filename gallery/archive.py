@@ -5,6 +5,7 @@ import zipfile
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+from gallery import embedding
 from gallery.ingest import metadata_document
 from gallery.models import Image
 
@@ -35,12 +36,25 @@ class _Spool:
         return data
 
 
-def stream_archive(images: Iterable[Image]) -> Iterator[bytes]:
+def stream_archive(
+    images: Iterable[Image], *, shared: bool = False, hide_prompt: bool = False
+) -> Iterator[bytes]:
+    """A zip of the images' originals, each with a metadata JSON. `shared`: for a share link's
+    visitor, so nothing private (favourites) is written; `hide_prompt`: the link hides the
+    prompt, so the files go without their embedded metadata, under neutral names, and without
+    the JSON."""
     spool = _Spool()
     used: set[str] = set()
     # Images are already compressed: storing them is as small and far faster than deflating.
     with zipfile.ZipFile(spool, "w", compression=zipfile.ZIP_STORED) as archive:
-        for image in images:
+        for number, image in enumerate(images, start=1):
+            if hide_prompt:
+                name = _unique(f"image-{number}.{image.format}", used)
+                with image.file.open("rb") as source:
+                    data = _stripped(source.read(), image.format)
+                archive.writestr(name, data)
+                yield spool.drain()
+                continue
             name = _unique(image.download_name(), used)
             with (
                 image.file.open("rb") as source,
@@ -50,20 +64,26 @@ def stream_archive(images: Iterable[Image]) -> Iterator[bytes]:
                     entry.write(chunk)
                     yield spool.drain()
             stem = name.rsplit(".", 1)[0]
-            archive.writestr(
-                f"{stem}.json", json.dumps(_metadata(image), indent=2, ensure_ascii=False)
-            )
+            described = _metadata(image, shared=shared)
+            archive.writestr(f"{stem}.json", json.dumps(described, indent=2, ensure_ascii=False))
             yield spool.drain()
     yield spool.drain()
 
 
-def _metadata(image: Image) -> dict[str, Any]:
-    return metadata_document(image) | {
+def _stripped(data: bytes, fmt: str) -> bytes:
+    try:
+        return embedding.strip_metadata(data, fmt)
+    except ValueError:  # kept without embedded metadata (see gallery.media): nothing to take out
+        return data
+
+
+def _metadata(image: Image, *, shared: bool) -> dict[str, Any]:
+    described = metadata_document(image) | {
         "format": image.format,
         "bytes": image.bytes,
         "sha256": image.sha256,
-        "favourite": image.favourite,
     }
+    return described if shared else described | {"favourite": image.favourite}
 
 
 def _unique(name: str, used: set[str]) -> str:

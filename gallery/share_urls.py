@@ -21,6 +21,7 @@ urlpatterns = [
     path("shares/<int:share_id>/revoke/", share_views.share_revoke, name="share_revoke"),
     # Public: tokens are URL-safe base64 (secrets.token_urlsafe), exactly the slug alphabet.
     path("s/<slug:token>/", share_views.shared_page, name="shared_page"),
+    path("s/<slug:token>/download.zip", share_views.shared_archive, name="shared_archive"),
     path("s/<slug:token>/<uuid:image_id>/", share_views.shared_image, name="shared_image"),
     path(
         "s/<slug:token>/<uuid:image_id>/original",
@@ -33,5 +34,11 @@ urlpatterns = [
         share_views.shared_file,
         {"variant": "thumbnail"},
         name="shared_thumbnail",
+    ),
+    path(
+        "s/<slug:token>/<uuid:image_id>/grid",
+        share_views.shared_file,
+        {"variant": "grid"},
+        name="shared_grid",
     ),
 ]

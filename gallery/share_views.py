@@ -11,7 +11,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import translation
 from django.utils.cache import patch_cache_control
@@ -27,6 +27,7 @@ from django.views.decorators.http import (
 from django_htmx.middleware import HtmxDetails
 
 from gallery import sharing
+from gallery.archive import stream_archive
 from gallery.compare_views import TwoUp
 from gallery.forms_share import ShareForm
 from gallery.media import file_response
@@ -126,6 +127,23 @@ def _own_link_or_404(request: HttpRequest, share_id: int) -> ShareLink:
 
 
 # The public side: no sign-in, nothing but what the link shares.
+
+
+@login_not_required
+@require_safe
+def shared_archive(request: HttpRequest, token: str) -> StreamingHttpResponse:
+    """Every image of a shared collection or comparison, as one zip (a link to one image has
+    its download button)."""
+    link = sharing.active_link_or_404(token)
+    if link.image_id is not None:
+        raise Http404
+    rows = sharing.shared_images(link).select_related("generation").order_by("-id")
+    archive = stream_archive(rows, shared=True, hide_prompt=link.hide_prompt)
+    response = StreamingHttpResponse(archive, content_type="application/zip")
+    response["Content-Disposition"] = 'attachment; filename="shared-images.zip"'
+    response["Cache-Control"] = "private, no-store"
+    response["X-Robots-Tag"] = "noindex"
+    return response
 
 
 @login_not_required
