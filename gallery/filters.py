@@ -1,6 +1,7 @@
 """The gallery's search and filters, read from the query string so a search can be bookmarked."""
 
 import datetime
+from dataclasses import dataclass
 from typing import Any
 
 from django import forms
@@ -8,14 +9,28 @@ from django.contrib.auth.models import User
 from django.db.models import Count, QuerySet
 from django.http import QueryDict
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
 from gallery import formats
 from gallery.models import Collection, Image
+from gallery.search import search_words
 from imagegen.models import ImageModel
 
 PAGE_SIZE = 60
+COUNT_BOUND = 1000  # past this, a count says "more than"
+# The gallery's orders, by the `sort` field's values; each a keyset on the image id.
+ORDERS = {"": "-id", "oldest": "id"}
 FORMATS = list(formats.LABELS.items())
+
+
+@dataclass(frozen=True)
+class Chip:
+    """One filter in use: its label, its value as shown, the query string without it."""
+
+    label: str
+    value: str
+    without: str
 
 
 class GalleryFilters(forms.Form):
@@ -27,6 +42,7 @@ class GalleryFilters(forms.Form):
         max_length=500,
         strip=True,
         widget=forms.SearchInput,
+        help_text=_('Words in any order; "a phrase" as written; -word to leave out.'),
     )
     model = forms.ChoiceField(label=_("Model"), required=False)
     size = forms.RegexField(
@@ -56,6 +72,12 @@ class GalleryFilters(forms.Form):
         help_text=_("Stacked shows each image once, with its edits and variations behind it."),
     )
     collection = forms.ChoiceField(label=_("Collection"), required=False)
+    sort = forms.ChoiceField(
+        label=_("Sort"),
+        required=False,
+        # Ratings (issue 12) add ("rating", _("Best rated first")) here and its order in ORDERS.
+        choices=[("", _("Newest first")), ("oldest", _("Oldest first"))],
+    )
 
     def __init__(self, data: Any, *, user: User) -> None:
         super().__init__(data)
@@ -98,22 +120,63 @@ class GalleryFilters(forms.Form):
             images = images.filter(stack_root__isnull=True)
         if values.get("collection"):
             images = images.filter(collections__uuid=values["collection"])
-        return images.search(values.get("q", ""))
+        return search_words(images, values.get("q", ""))
 
     def _valid_values(self) -> dict[str, Any]:
         return {name: value for name, value in self.cleaned_data.items() if name not in self.errors}
 
     @property
     def is_filtered(self) -> bool:
-        return any(self._valid_values().values()) if self.is_bound else False
+        """Whether any filter narrows the gallery (a sort does not)."""
+        if not self.is_bound:
+            return False
+        return any(value for name, value in self._valid_values().items() if name != "sort")
 
-    def query_string(self) -> str:
-        """The current filters as a query string (without the page cursor), for links that
-        keep the search."""
+    @property
+    def chosen_sort(self) -> str:
+        """The chosen order: a key of ORDERS."""
+        return self._valid_values().get("sort", "") if self.is_bound else ""
+
+    @property
+    def panel_errors(self) -> bool:
+        """Whether a field inside the collapsed Filters panel has an error (it opens then)."""
+        return any(name not in {"q", "sort"} for name in self.errors)
+
+    def chips(self) -> list[Chip]:
+        """The filters in use, each with a link to the same search without it."""
+        chips = []
+        for name, value in self._valid_values().items():
+            if not value or name not in self.data:
+                continue
+            field = self[name]
+            shown = value
+            if isinstance(field.field, forms.ChoiceField):
+                shown = dict(field.field.choices).get(value, value)
+            elif isinstance(value, datetime.date):
+                shown = date_format(value)
+            elif value is True:
+                shown = ""
+            chips.append(Chip(str(field.label), str(shown), self.query_string(without=name)))
+        return chips
+
+    def query_string(self, without: str = "") -> str:
+        """The current filters as a query string (without the page cursor, nor the filter
+        `without`), for links that keep the search."""
         params = QueryDict(mutable=True)
         params.update(self.data)
         params.pop("before", None)
+        if without:
+            params.pop(without, None)
         return params.urlencode()
+
+
+def count_of(images: QuerySet[Image]) -> tuple[int, bool]:
+    """How many images: exact up to COUNT_BOUND, else (COUNT_BOUND, True) for "more than".
+
+    Counting stops at the bound (LIMIT in a subquery), so a common search term costs a scan
+    of a few thousand rows at most, never all of the person's (bench/README.md, "Result count")."""
+    counted = images.order_by()[: COUNT_BOUND + 1].count()
+    return min(counted, COUNT_BOUND), counted > COUNT_BOUND
 
 
 def start_of(day: datetime.date, *, days_after: int = 0) -> datetime.datetime:
@@ -121,14 +184,19 @@ def start_of(day: datetime.date, *, days_after: int = 0) -> datetime.datetime:
     return timezone.make_aware(moment)
 
 
-def page_of(images: QuerySet[Image], before: str | None) -> tuple[list[Image], int | None]:
-    """One page, newest first, after the keyset cursor `before` (an image id); no OFFSET scans.
+def page_of(
+    images: QuerySet[Image], before: str | None, sort: str = ""
+) -> tuple[list[Image], int | None]:
+    """One page in the order `sort` (newest first by default), after the keyset cursor
+    `before` (an image id: the last one shown, whichever the order); no OFFSET scans.
 
     Returns the images and the cursor for the next page (None on the last page).
     """
+    order = ORDERS.get(sort, ORDERS[""])
+    beyond = "id__lt" if order.startswith("-") else "id__gt"
     if before and before.isdigit():
-        images = images.filter(id__lt=int(before))
-    rows = list(images.order_by("-id")[: PAGE_SIZE + 1])
+        images = images.filter(**{beyond: int(before)})
+    rows = list(images.order_by(order)[: PAGE_SIZE + 1])
     if len(rows) > PAGE_SIZE:
         return rows[:PAGE_SIZE], rows[PAGE_SIZE - 1].id
     return rows, None

@@ -26,11 +26,12 @@ letters only, the trigram index that of every cased script: É finds é only thr
 """
 
 import json
+from dataclasses import dataclass
+from typing import Any
 
 from django.db import connections
-from django.db.models import BooleanField, Case, F, Func, IntegerField, Q, QuerySet, Value, When
+from django.db.models import BooleanField, F, Func, Q, QuerySet, Value
 from django.db.models.expressions import RawSQL
-from django.db.models.lookups import LessThan
 
 TRIGRAM = 3
 # Above this many hits in the whole index a term is common: most people's newest images contain
@@ -38,10 +39,6 @@ TRIGRAM = 3
 COMMON_HITS = 20_000
 
 FTS_HITS = "SELECT rowid FROM gallery_image_fts WHERE gallery_image_fts MATCH %s"
-FTS_COUNT = (
-    "SELECT count(*) FROM"
-    " (SELECT rowid FROM gallery_image_fts WHERE gallery_image_fts MATCH %s LIMIT %s)"
-)
 # The character index proposes a superset (the characters may have others between them, which
 # are not indexed): the hits are checked against the text here, on those rows alone. The outer
 # query must not check them itself: its scan of the person's rows reads only the (owner, -id)
@@ -52,10 +49,62 @@ CHARS_HITS = (
     " WHERE gallery_image_chars MATCH %s"
     " AND (instr(checked.prompt, %s) > 0 OR instr(checked.revised_prompt, %s) > 0)"
 )
-CHARS_COUNT = (
-    "SELECT count(*) FROM"
-    " (SELECT rowid FROM gallery_image_chars WHERE gallery_image_chars MATCH %s LIMIT %s)"
-)
+COUNT_SQL = {
+    table: f"SELECT count(*) FROM (SELECT rowid FROM {table} WHERE {table} MATCH %s LIMIT %s)"  # noqa: S608
+    for table in ("gallery_image_fts", "gallery_image_chars")
+}
+
+
+# A phrase opens with any of these (phones type curly quotes) and closes with any of the closers.
+OPENING_QUOTES = '"“„＂'  # noqa: RUF001
+CLOSING_QUOTES = '"”“＂'  # noqa: RUF001
+MAX_TERMS = 8  # each included term may cost an index probe; more than this is not a search
+
+
+@dataclass(frozen=True)
+class Terms:
+    """A search as typed, parsed: text that must appear (`included`) and must not (`excluded`)."""
+
+    included: tuple[str, ...] = ()
+    excluded: tuple[str, ...] = ()
+
+    def __bool__(self) -> bool:
+        return bool(self.included or self.excluded)
+
+
+def parse_terms(text: str) -> Terms:
+    """Words in any order, `"a quoted phrase"` as written, `-word` or `-"a phrase"` excluded.
+
+    Words are split at whitespace of any script (U+3000 too). An unclosed quote runs to the end;
+    a lone `-` and empty quotes are nothing; a quote inside a word is an ordinary character.
+    Repeats go, and so does an included term inside another (`cat` beside `cats`)."""
+    text = text.replace("\x00", "")  # PostgreSQL refuses NUL; no prompt contains one
+    included: list[str] = []
+    excluded: list[str] = []
+    at, end = 0, len(text)
+    while at < end:
+        if text[at].isspace():
+            at += 1
+            continue
+        negated = text[at] == "-"
+        start = at + 1 if negated else at
+        if start < end and text[start] in OPENING_QUOTES:
+            close = next((i for i in range(start + 1, end) if text[i] in CLOSING_QUOTES), end)
+            term, at = text[start + 1 : close].strip(), close + 1
+        else:
+            at = start
+            while at < end and not text[at].isspace():
+                at += 1
+            term = text[start:at]
+        if term:
+            (excluded if negated else included).append(term)
+    kept = [t for i, t in enumerate(included) if not implied(t, included[:i], included[i + 1 :])]
+    return Terms(tuple(kept[:MAX_TERMS]), tuple(dict.fromkeys(excluded))[:MAX_TERMS])
+
+
+def implied(term: str, before: list[str], after: list[str]) -> bool:
+    """A repeat of an earlier term, or a piece of another (longer) term: finding that finds it."""
+    return term in before or any(term in other and term != other for other in before + after)
 
 
 class HasGram(Func):
@@ -68,43 +117,78 @@ class HasGram(Func):
 
 
 def search_images[Q_T: QuerySet](images: Q_T, text: str) -> Q_T:
-    """Narrow `images` to those whose prompt or revised prompt contains `text`.
+    """Narrow `images` to those whose prompt or revised prompt contains `text`, as one piece.
 
     Case-insensitive for Latin letters; every character of `text` is literal (quotes, `*`,
     `OR`, `NEAR(`, `%`, `_`). Surrounding spaces are ignored.
     """
-    text = text.replace("\x00", "").strip()  # PostgreSQL refuses NUL; no prompt contains one
-    if not text:
+    text = text.replace("\x00", "").strip()
+    return search_terms(images, Terms((text,))) if text else images
+
+
+def search_words[Q_T: QuerySet](images: Q_T, text: str) -> Q_T:
+    """Narrow `images` to a search as typed (parse_terms): every word or phrase, in any order,
+    and none of the excluded ones."""
+    return search_terms(images, parse_terms(text))
+
+
+def search_terms[Q_T: QuerySet](images: Q_T, terms: Terms) -> Q_T:
+    """Every included term is a substring condition, served by an index where one pays (the
+    rarest drives it, the others check its rows); an excluded one is a NOT on the rows that
+    remain, never an index lookup (an index would only say which rows to drop)."""
+    for term in terms.excluded:
+        images = images.exclude(substring(term, exact_if_caseless=True))
+    if not terms.included:
         return images
-    if len(text) < TRIGRAM:
-        return short_text(images, text)
-    scan = Q(prompt__icontains=text) | Q(revised_prompt__icontains=text)
-    if connections[images.db].vendor != "sqlite":
-        return images.filter(scan)
-    phrase = fts5_phrase(text)
-    return images.filter(index_or_scan(FTS_COUNT, FTS_HITS, [phrase], scan))
-
-
-def short_text[Q_T: QuerySet](images: Q_T, text: str) -> Q_T:
-    """One or two characters: no trigram. The substring condition is always kept, as the check
-    of what an index proposes (which is a superset: grams, or characters with others between)."""
-    # Japanese or Arabic has no case: `contains` spares PostgreSQL an UPPER() of every row
-    # it scans (a third less time), and finds exactly what `icontains` would.
-    lookup = "contains" if text.upper() == text.lower() else "icontains"
-    scan = Q(**{f"prompt__{lookup}": text}) | Q(**{f"revised_prompt__{lookup}": text})
     vendor = connections[images.db].vendor
+    if vendor == "sqlite":
+        return sqlite_search(images, terms.included)
     if vendor == "postgresql":
-        grams = Q(HasGram(F("prompt"), Value(text))) | Q(HasGram(F("revised_prompt"), Value(text)))
-        if estimated_hits(images, grams) >= COMMON_HITS:
-            return images.filter(scan)
-        return images.filter(grams, scan)
-    # SQLite: the character table holds non-ASCII characters only, each one token (letters and
-    # digits; unicode61 drops punctuation). Anything else, `ox` or `%`, is the LIKE scan.
-    if vendor == "sqlite" and all(ord(c) >= 128 and c.isalnum() for c in text):
-        # instr() is exact, as LIKE is for text without ASCII letters.
-        phrase = '"' + " ".join(text) + '"'  # letters and digits only: nothing to escape
-        return images.filter(index_or_scan(CHARS_COUNT, CHARS_HITS, [phrase, text, text], scan))
-    return images.filter(scan)
+        return images.filter(*[postgresql_term(images, term) for term in terms.included])
+    return images.filter(*[substring(term) for term in terms.included])
+
+
+def substring(term: str, *, exact_if_caseless: bool = False) -> Q:
+    """The plain condition: the prompt or the revised prompt contains `term`."""
+    # Japanese or Arabic has no case: `contains` spares PostgreSQL an UPPER() of every row
+    # it scans (a third less time), and finds exactly what `icontains` would. Only where no
+    # trigram index is wanted: those index UPPER(column), which `icontains` compiles to.
+    caseless = term.upper() == term.lower()
+    lookup = "contains" if exact_if_caseless and caseless else "icontains"
+    return Q(**{f"prompt__{lookup}": term}) | Q(**{f"revised_prompt__{lookup}": term})
+
+
+def postgresql_term(images: QuerySet, term: str) -> Q:
+    """PostgreSQL: three characters or more are `icontains`, which the planner serves from the
+    trigram indexes or the (owner, -id) scan; shorter text has no trigrams: the gram indexes
+    for a rare term (the LIKE kept as the check), the scan for a common one."""
+    if len(term) >= TRIGRAM:
+        return substring(term)
+    scan = substring(term, exact_if_caseless=True)
+    grams = Q(HasGram(F("prompt"), Value(term))) | Q(HasGram(F("revised_prompt"), Value(term)))
+    if estimated_hits(images, grams) >= COMMON_HITS:
+        return scan
+    return grams & scan
+
+
+def sqlite_search[Q_T: QuerySet](images: Q_T, included: tuple[str, ...]) -> Q_T:
+    """SQLite: the rarest term that an index serves, if rare enough, proposes the rows (`id IN`
+    its hits); every other term is a LIKE check on them. With no rare term, the LIKE scan of
+    the person's rows, newest first, which stops at a page of hits."""
+    driver: Q | None = None
+    cap = COMMON_HITS
+    with connections[images.db].cursor() as cursor:
+        for term in sorted(included, key=len, reverse=True):  # longer text: likelier rare
+            probe = sqlite_probe(term)
+            if probe is None:
+                continue
+            hits = capped_count(cursor, probe, cap)
+            if hits < cap:  # rarer than any so far: each later count stops at this one
+                driver, cap, chosen = probe.condition, hits, term
+    if driver is None:
+        return images.filter(*[sqlite_scan(term) for term in included])
+    checks = [sqlite_scan(term) for term in included if term != chosen]
+    return images.filter(driver, *checks)
 
 
 def estimated_hits(images: QuerySet, grams: Q) -> float:
@@ -121,14 +205,39 @@ def estimated_hits(images: QuerySet, grams: Q) -> float:
     return json.loads(probe.explain(format="json"))[0]["Plan"]["Plan Rows"]
 
 
-def index_or_scan(count_sql: str, hits_sql: str, params: list[str], scan: Q) -> Case:
-    """SQLite: the index's hits for a rare term, `scan` for a common one, which stops early.
-    Constant SQL; the text only ever travels as bound parameters (`params`, phrase first)."""
-    hits = RawSQL(count_sql, [params[0], COMMON_HITS], output_field=IntegerField())  # noqa: S611
-    rare = LessThan(hits, COMMON_HITS)
-    in_index = Q(id__in=RawSQL(hits_sql, params))  # noqa: S611
-    # Both subqueries are uncorrelated: SQLite runs each at most once per statement.
-    return Case(When(rare, then=in_index), default=scan, output_field=BooleanField())
+@dataclass(frozen=True)
+class Probe:
+    """SQLite: how to count a term's hits in an index, and the condition those hits make."""
+
+    table: str  # gallery_image_fts or gallery_image_chars
+    match: str  # the FTS5 query: one phrase
+    condition: Q
+
+
+def sqlite_probe(term: str) -> Probe | None:
+    """The index that serves `term`, if one does: trigrams for three characters or more, the
+    character table for one or two non-ASCII letters or digits, none for `ox` or `%`.
+    Constant SQL; the text only ever travels as bound parameters."""
+    if len(term) >= TRIGRAM:
+        phrase = fts5_phrase(term)
+        return Probe("gallery_image_fts", phrase, Q(id__in=RawSQL(FTS_HITS, [phrase])))  # noqa: S611
+    if all(ord(c) >= 128 and c.isalnum() for c in term):
+        # Letters and digits only: nothing to escape. instr() is exact, as LIKE is for text
+        # without ASCII letters.
+        phrase = '"' + " ".join(term) + '"'
+        hits = RawSQL(CHARS_HITS, [phrase, term, term])  # noqa: S611
+        return Probe("gallery_image_chars", phrase, Q(id__in=hits))
+    return None
+
+
+def sqlite_scan(term: str) -> Q:
+    return substring(term, exact_if_caseless=True)
+
+
+def capped_count(cursor: Any, probe: Probe, cap: int) -> int:
+    """The index's hits for the probe's phrase in the whole table, counted no further than `cap`."""
+    cursor.execute(COUNT_SQL[probe.table], [probe.match, cap])
+    return cursor.fetchone()[0]
 
 
 def fts5_phrase(text: str) -> str:

@@ -7,7 +7,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
-from gallery.filters import GalleryFilters, count_versions, neighbours, page_of
+from gallery.filters import GalleryFilters, count_of, count_versions, neighbours, page_of
 from gallery.lineage import family_tree
 from gallery.media import file_response
 from gallery.models import Collection, Image, ShareLink
@@ -21,17 +21,23 @@ def image_list(request: HttpRequest, collection: Collection | None = None) -> Ht
     images = filters.apply(Image.objects.for_user(request.user))
     if collection is not None:
         images = images.filter(collections=collection)
-    page, next_before = page_of(images, request.GET.get("before"))
+    page, next_before = page_of(images, request.GET.get("before"), filters.chosen_sort)
     count_versions(page, stacked=filters.stacks())
+    first_page = "before" not in request.GET
     template = "gallery/image_list.html"
     if request.htmx:  # a search swaps the whole grid; a scroll appends the next page in place
         template += "#gallery" if request.htmx.target == "gallery" else "#page"
+    count, more = None, False  # shown above the grid's first page, not on each appended page
+    if first_page and not template.endswith("#page"):
+        count, more = (len(page), False) if next_before is None else count_of(images)
     context = {
         "filters": filters,
         "images": page,
         "next_before": next_before,
         "collection": collection,
-        "first_page": "before" not in request.GET,
+        "first_page": first_page,
+        "count": count,
+        "count_more": more,
     }
     return render(request, template, context)
 
