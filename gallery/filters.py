@@ -1,6 +1,7 @@
 """The gallery's search and filters, read from the query string so a search can be bookmarked."""
 
 import datetime
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,11 +14,13 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
 from gallery import formats
+from gallery.days import DayField
 from gallery.models import Collection, Image
 from gallery.search import search_words
 from imagegen.models import ImageModel
 
 PAGE_SIZE = 60
+CURSOR = re.compile(r"[0-9]{1,18}")  # an id, below 2**63
 COUNT_BOUND = 1000  # past this, a count says "more than"
 # The gallery's orders, by the `sort` field's values; each a keyset on the image id.
 ORDERS = {"": "-id", "oldest": "id"}
@@ -53,12 +56,10 @@ class GalleryFilters(forms.Form):
         widget=forms.TextInput(attrs={"placeholder": "1024x1024", "list": "gallery-sizes"}),
     )
     format = forms.ChoiceField(label=_("Format"), required=False)
-    since = forms.DateField(
+    since = DayField(
         label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
-    until = forms.DateField(
-        label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
+    until = DayField(label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
     favourites = forms.BooleanField(label=_("Favourites only"), required=False)
     origin = forms.ChoiceField(
         label=_("Origin"),
@@ -184,6 +185,14 @@ def start_of(day: datetime.date, *, days_after: int = 0) -> datetime.datetime:
     return timezone.make_aware(moment)
 
 
+def cursor_of(before: str | None) -> int | None:
+    """The image id in `before`, if it is one: ASCII digits only (str.isdigit() takes "²" and
+    "①", which int() refuses) and within a database integer; anything else is the first page."""
+    if before and CURSOR.fullmatch(before):
+        return int(before)
+    return None
+
+
 def page_of(
     images: QuerySet[Image], before: str | None, sort: str = ""
 ) -> tuple[list[Image], int | None]:
@@ -194,8 +203,8 @@ def page_of(
     """
     order = ORDERS.get(sort, ORDERS[""])
     beyond = "id__lt" if order.startswith("-") else "id__gt"
-    if before and before.isdigit():
-        images = images.filter(**{beyond: int(before)})
+    if cursor := cursor_of(before):
+        images = images.filter(**{beyond: cursor})
     rows = list(images.order_by(order)[: PAGE_SIZE + 1])
     if len(rows) > PAGE_SIZE:
         return rows[:PAGE_SIZE], rows[PAGE_SIZE - 1].id
