@@ -13,6 +13,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from gallery.archive import stream_archive
+from gallery.compare_views import uuid_or_404
 from gallery.models import Collection, CollectionImage, Comparison, Image, ImageQuerySet
 from gallery.views import redirect_back, safe_next
 
@@ -35,7 +36,8 @@ def bulk_action(request: HttpRequest) -> HttpResponse:
         )
     elif action in {"add", "remove"}:
         collection = get_object_or_404(
-            Collection.objects.for_user(request.user), uuid=request.POST.get("collection") or None
+            Collection.objects.for_user(request.user),
+            uuid=uuid_or_404(request.POST.get("collection")),
         )
         change_membership(collection, images, add=action == "add")
         messages.success(request, _("Updated “%(name)s”.") % {"name": collection.name})

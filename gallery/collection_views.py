@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from gallery.compare_views import uuid_or_404
 from gallery.models import Collection, Image
 from gallery.views import image_list, redirect_back
 
@@ -74,7 +75,7 @@ def collection_membership(request: HttpRequest, image_id: str) -> HttpResponse:
     """Add an image to, or remove it from, one of the person's collections."""
     image = get_object_or_404(Image.objects.for_user(request.user), uuid=image_id)
     collection = get_object_or_404(
-        Collection.objects.for_user(request.user), uuid=request.POST.get("collection") or None
+        Collection.objects.for_user(request.user), uuid=uuid_or_404(request.POST.get("collection"))
     )
     if request.POST.get("action") == "remove":
         collection.images.remove(image)

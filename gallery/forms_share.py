@@ -7,13 +7,14 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from gallery.days import DayField
 from gallery.models import ShareLink
 from gallery.sharing import Expiry, expiry_time
 
 
 class ShareForm(forms.ModelForm):
     expiry = forms.ChoiceField(label=_("Link expires"), choices=Expiry.choices)
-    last_day = forms.DateField(
+    last_day = DayField(
         label=_("Last day the link works"),
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}),

@@ -93,10 +93,13 @@ def delete_image(request: HttpRequest, image_id: str) -> HttpResponse:
 
 
 def safe_next(request: HttpRequest, fallback: str) -> str:
-    """The page a form came from (its `next` field), if it is one of ours."""
+    """The page a form came from (its `next` field), if it is one of ours: a path on this site.
+
+    Anything else (another site, or a word that redirect() would take for a view's name) is the
+    fallback."""
     target = request.POST.get("next", "")
     safe = url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure())
-    return target if safe and target else fallback
+    return target if safe and target.startswith("/") else fallback
 
 
 def redirect_back(request: HttpRequest, fallback: str) -> HttpResponse:
