@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy as _
 from gallery.admin import ImageInputInline
 from imagegen.catalogue import list_text, readable
 from imagegen.catalogue.sync import add_with_basic_schema, sync_models
-from imagegen.models import EXPORTED_FIELDS, Generation, ImageModel, Preset, UpstreamModel
+from imagegen.models import EXPORTED_FIELDS, Generation, ImageModel, Preset, Profile, UpstreamModel
 
 EXPORT_FORMAT = "image-studio.models/1"
 IMPORT_MAX_BYTES = 1024 * 1024
@@ -292,3 +292,11 @@ class PresetAdmin(admin.ModelAdmin):
     list_select_related = ["owner"]
     search_fields = ["name", "owner__username", "model_name"]
     readonly_fields = ["id", "created_at", "updated_at"]
+
+
+@admin.register(Profile)
+class ProfileAdmin(admin.ModelAdmin):
+    list_display = ["user", "time_zone", "time_zone_chosen"]
+    list_filter = ["time_zone_chosen"]
+    list_select_related = ["user"]
+    search_fields = ["user__username", "time_zone"]

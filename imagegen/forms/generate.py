@@ -59,7 +59,9 @@ def choose_model(wanted: str | None, offered: list[ImageModel]) -> ModelChoice:
     by_name = {model.name: model for model in offered}
     if wanted in by_name:
         return ModelChoice(by_name[wanted])
-    retired = ImageModel.objects.filter(name=wanted).first() if wanted else None
+    # A name no model could have (PostgreSQL refuses a NUL byte in text) is not looked up.
+    named = bool(wanted) and "\x00" not in wanted
+    retired = ImageModel.objects.filter(name=wanted).first() if named else None
     if retired and retired.replacement in by_name:
         return ModelChoice(by_name[retired.replacement], replaced=retired.label)
     return ModelChoice(offered[0] if offered else None)

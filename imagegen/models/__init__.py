@@ -1,5 +1,5 @@
-"""The generation app's data: the model catalogue (catalogue.py), the jobs (jobs.py) and saved
-presets (presets.py)."""
+"""The generation app's data: the model catalogue (catalogue.py), the jobs (jobs.py), saved
+presets (presets.py) and each person's profile (people.py: their time zone)."""
 
 from imagegen.models.catalogue import (
     EXPORTED_FIELDS,
@@ -16,6 +16,7 @@ from imagegen.models.jobs import (
     GenerationQuerySet,
     WorkerProcess,
 )
+from imagegen.models.people import Profile
 from imagegen.models.presets import Preset, PresetQuerySet
 
 __all__ = [
@@ -28,6 +29,7 @@ __all__ = [
     "ImageModelQuerySet",
     "Preset",
     "PresetQuerySet",
+    "Profile",
     "UpstreamModel",
     "UpstreamModelQuerySet",
     "WorkerProcess",

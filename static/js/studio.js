@@ -239,3 +239,9 @@ document.addEventListener("DOMContentLoaded", () => {
   const dialog = window.location.hash === "#lightbox" && document.querySelector("dialog.lightbox");
   if (dialog) dialog.showModal();
 });
+
+// Sign-in and sign-up tell the server the browser's time zone (imagegen/time_zones.py).
+document.addEventListener("DOMContentLoaded", () => {
+  const zone = Intl.DateTimeFormat().resolvedOptions().timeZone || "";
+  document.querySelectorAll("[data-detect-time-zone]").forEach((input) => { input.value = zone; });
+});

@@ -1,0 +1,63 @@
+"""Migration 0009: profiles (each person's time zone) get their table; people, their jobs and
+presets are untouched, and a person without a profile reads as "the server's zone". Run from
+0008 with real rows, forward, and back again."""
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from django.core import serializers
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
+
+from imagegen.models import ImageModel
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+BEFORE = [("imagegen", "0008_presets_and_advanced_parameters")]
+AFTER = [("imagegen", "0009_people_time_zones")]
+
+
+def migrate(targets: list[tuple[str, str]]) -> Any:
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    executor.migrate(targets)
+    return executor.loader.project_state(targets).apps
+
+
+@pytest.fixture(scope="module")
+def shipped_rows(django_db_setup: None, django_db_blocker: Any) -> Iterator[str]:
+    """A transactional test ends by emptying every table, the catalogue rows the data migrations
+    made too: they are put back once the module is done, as later tests expect them."""
+    with django_db_blocker.unblock():
+        shipped = serializers.serialize("json", ImageModel.objects.all())
+    yield shipped
+    with django_db_blocker.unblock():
+        for row in serializers.deserialize("json", shipped):
+            row.save()
+
+
+@pytest.fixture
+def old_apps(shipped_rows: str) -> Iterator[Any]:
+    yield migrate(BEFORE)
+    migrate(MigrationExecutor(connection).loader.graph.leaf_nodes())
+
+
+def test_profiles_arrive_and_leave_without_touching_anyone(old_apps: Any) -> None:
+    User = old_apps.get_model("auth", "User")
+    aiko = User.objects.create(username="aiko")
+    old_apps.get_model("imagegen", "Generation").objects.create(
+        owner=aiko, model_name="qwen-image", prompt="a lantern", parameters={"n": 1}
+    )
+    old_apps.get_model("imagegen", "Preset").objects.create(
+        owner=aiko, name="Night", model_name="qwen-image", values={"size": "1328x1328"}
+    )
+    new_apps = migrate(AFTER)
+    Profile = new_apps.get_model("imagegen", "Profile")
+    assert not Profile.objects.exists()  # made when first needed, not by the migration
+    profile = Profile.objects.create(user_id=aiko.pk, time_zone="Asia/Tokyo")
+    assert profile.time_zone_chosen is False
+    assert new_apps.get_model("imagegen", "Generation").objects.get().prompt == "a lantern"
+    back = migrate(BEFORE)
+    assert back.get_model("imagegen", "Preset").objects.get().name == "Night"
+    assert back.get_model("auth", "User").objects.get().username == "aiko"
