@@ -21,7 +21,9 @@ from imagegen.models import ImageModel
 
 PAGE_SIZE = 60
 CURSOR = re.compile(r"[0-9]{1,18}")  # an id, below 2**63
-COUNT_BOUND = 1000  # past this, a count says "more than"
+COUNT_WINDOW = 2000  # the newest images a count reads: it scales what it finds there
+COUNT_SAMPLED = 20  # matches enough among those to scale (within about a fifth)
+COUNT_BOUND = 1000  # a rare search is counted exactly up to here, then "more than"
 # The gallery's orders, by the `sort` field's values; each a keyset on the image id.
 ORDERS = {"": "-id", "oldest": "id"}
 FORMATS = list(formats.LABELS.items())
@@ -171,13 +173,31 @@ class GalleryFilters(forms.Form):
         return params.urlencode()
 
 
-def count_of(images: QuerySet[Image]) -> tuple[int, bool]:
-    """How many images: exact up to COUNT_BOUND, else (COUNT_BOUND, True) for "more than".
+@dataclass(frozen=True)
+class ResultCount:
+    """How many images a search finds: `exact`, "about" (an estimate), or "more than" a bound."""
 
-    Counting stops at the bound (LIMIT in a subquery), so a common search term costs a scan
-    of a few thousand rows at most, never all of the person's (bench/README.md, "Result count")."""
+    number: int
+    kind: str = "exact"  # or "about", "more"
+
+
+def count_of(images: QuerySet[Image], everything: QuerySet[Image]) -> ResultCount:
+    """How many of `everything` (the person's images) `images` holds, at a bounded cost.
+
+    An exact count reads every match: for a common word, most of a person's 100,000 rows. So
+    the matches are counted among the newest COUNT_WINDOW of `everything` only, and scaled by
+    its size (an index-only count). Where that sample is too thin to scale (a rare word, which
+    an index serves), they are counted exactly up to COUNT_BOUND.
+    Figures: bench/README.md, "Result count"."""
+    floor = everything.order_by("-id").values_list("id", flat=True)[COUNT_WINDOW - 1 :][:1]
+    if not floor:  # a small gallery: count it all
+        return ResultCount(images.order_by().count())
+    sampled = images.filter(id__gte=floor[0]).order_by().count()
+    if sampled >= COUNT_SAMPLED:
+        scaled = sampled * everything.order_by().count() / COUNT_WINDOW
+        return ResultCount(int(float(f"{scaled:.2g}")), "about")
     counted = images.order_by()[: COUNT_BOUND + 1].count()
-    return min(counted, COUNT_BOUND), counted > COUNT_BOUND
+    return ResultCount(COUNT_BOUND, "more") if counted > COUNT_BOUND else ResultCount(counted)
 
 
 def start_of(day: datetime.date, *, days_after: int = 0) -> datetime.datetime:

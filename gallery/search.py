@@ -35,8 +35,14 @@ from django.db.models.expressions import RawSQL
 
 TRIGRAM = 3
 # Above this many hits in the whole index a term is common: most people's newest images contain
-# it, so a scan of their rows ends after a few hundred. Counting this far costs about 3 ms.
+# it, so a scan of their rows ends after a few thousand. Counting this far costs 2-20 ms (more
+# for a longer word: more trigrams to line up), so it is asked only when a cheaper look at the
+# newest rows (RECENT_HITS) could not settle it.
 COMMON_HITS = 20_000
+# A term found in RECENT_HITS of the newest RECENT_ROWS rows (1%) is common enough for the scan
+# of a person's newest rows: a page of 60 hits within about 6,000 rows. Counting so far costs
+# well under a millisecond, even for a term in every row.
+RECENT_ROWS, RECENT_HITS = 10_000, 100
 
 FTS_HITS = "SELECT rowid FROM gallery_image_fts WHERE gallery_image_fts MATCH %s"
 # The character index proposes a superset (the characters may have others between them, which
@@ -49,9 +55,21 @@ CHARS_HITS = (
     " WHERE gallery_image_chars MATCH %s"
     " AND (instr(checked.prompt, %s) > 0 OR instr(checked.revised_prompt, %s) > 0)"
 )
+TABLES = ("gallery_image_fts", "gallery_image_chars")
 COUNT_SQL = {
     table: f"SELECT count(*) FROM (SELECT rowid FROM {table} WHERE {table} MATCH %s LIMIT %s)"  # noqa: S608
-    for table in ("gallery_image_fts", "gallery_image_chars")
+    for table in TABLES
+}
+# Several phrases at once, `"a" AND "b"`: a superset on the character table (checked outside).
+ALL_HITS_SQL = {table: f"SELECT rowid FROM {table} WHERE {table} MATCH %s" for table in TABLES}  # noqa: S608
+RECENT_SQL = {
+    table: f"SELECT rowid FROM {table} WHERE {table} MATCH %s"  # noqa: S608
+    " AND rowid > (SELECT max(id) FROM gallery_image) - %s"
+    for table in TABLES
+}
+RECENT_COUNT_SQL = {
+    table: f"SELECT count(*) FROM ({RECENT_SQL[table]} LIMIT %s)"  # noqa: S608
+    for table in TABLES
 }
 
 
@@ -174,21 +192,27 @@ def postgresql_term(images: QuerySet, term: str) -> Q:
 def sqlite_search[Q_T: QuerySet](images: Q_T, included: tuple[str, ...]) -> Q_T:
     """SQLite: the rarest term that an index serves, if rare enough, proposes the rows (`id IN`
     its hits); every other term is a LIKE check on them. With no rare term, the LIKE scan of
-    the person's rows, newest first, which stops at a page of hits."""
-    driver: Q | None = None
+    the person's rows, newest first, which stops at a page of hits; unless the terms are common
+    each on its own but seldom together (`lighthouse samurai`), when that scan would read all
+    the person's rows: then the index's AND of them proposes the rows."""
+    probes = {term: probe for term in included if (probe := sqlite_probe(term))}
+    checks = [sqlite_scan(term) for term in included]
+    driver, chosen = None, ""
     cap = COMMON_HITS
     with connections[images.db].cursor() as cursor:
-        for term in sorted(included, key=len, reverse=True):  # longer text: likelier rare
-            probe = sqlite_probe(term)
-            if probe is None:
-                continue
-            hits = capped_count(cursor, probe, cap)
+        common = {term for term, probe in probes.items() if common_of_late(cursor, probe)}
+        for term in sorted(probes.keys() - common, key=len, reverse=True):  # longer: rarer
+            hits = capped_count(cursor, probes[term], cap)
             if hits < cap:  # rarer than any so far: each later count stops at this one
-                driver, cap, chosen = probe.condition, hits, term
-    if driver is None:
-        return images.filter(*[sqlite_scan(term) for term in included])
-    checks = [sqlite_scan(term) for term in included if term != chosen]
-    return images.filter(driver, *checks)
+                driver, cap, chosen = probes[term].condition, hits, term
+        if driver is not None:
+            return images.filter(driver, *[sqlite_scan(t) for t in included if t != chosen])
+        for table in TABLES:
+            together = [probe.match for probe in probes.values() if probe.table == table]
+            if len(together) > 1 and not common_together_of_late(cursor, table, together):
+                hits = RawSQL(ALL_HITS_SQL[table], [" AND ".join(together)])  # noqa: S611
+                return images.filter(Q(id__in=hits), *checks)
+    return images.filter(*checks)
 
 
 def estimated_hits(images: QuerySet, grams: Q) -> float:
@@ -232,6 +256,24 @@ def sqlite_probe(term: str) -> Probe | None:
 
 def sqlite_scan(term: str) -> Q:
     return substring(term, exact_if_caseless=True)
+
+
+def common_of_late(cursor: Any, probe: Probe) -> bool:
+    """Whether the newest rows of the whole table hold the term often enough (1%) that a scan
+    of a person's newest rows finds a page of hits soon, whatever the full count would say."""
+    cursor.execute(RECENT_COUNT_SQL[probe.table], [probe.match, RECENT_ROWS, RECENT_HITS])
+    return cursor.fetchone()[0] >= RECENT_HITS
+
+
+def common_together_of_late(cursor: Any, table: str, matches: list[str]) -> bool:
+    """common_of_late() for several terms at once. (Not `MATCH 'a AND b'`: FTS5 does not
+    narrow that to the newest rowids, and reads both whole lists: 85 ms for two common words.)"""
+    recent = RECENT_SQL[table]
+    cursor.execute(
+        f"SELECT count(*) FROM ({' INTERSECT '.join([recent] * len(matches))})",  # noqa: S608
+        [value for match in matches for value in (match, RECENT_ROWS)],
+    )
+    return cursor.fetchone()[0] >= RECENT_HITS
 
 
 def capped_count(cursor: Any, probe: Probe, cap: int) -> int:

@@ -7,7 +7,14 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
-from gallery.filters import GalleryFilters, count_of, count_versions, neighbours, page_of
+from gallery.filters import (
+    GalleryFilters,
+    ResultCount,
+    count_of,
+    count_versions,
+    neighbours,
+    page_of,
+)
 from gallery.lineage import family_tree
 from gallery.media import file_response
 from gallery.models import Collection, Image, ShareLink
@@ -18,7 +25,8 @@ from gallery.models import Collection, Image, ShareLink
 def image_list(request: HttpRequest, collection: Collection | None = None) -> HttpResponse:
     """Newest first, 60 at a time; htmx appends the next page when its link scrolls into view."""
     filters = GalleryFilters(request.GET, user=request.user)
-    images = filters.apply(Image.objects.for_user(request.user))
+    everything = Image.objects.for_user(request.user)
+    images = filters.apply(everything)
     if collection is not None:
         images = images.filter(collections=collection)
     page, next_before = page_of(images, request.GET.get("before"), filters.chosen_sort)
@@ -27,9 +35,9 @@ def image_list(request: HttpRequest, collection: Collection | None = None) -> Ht
     template = "gallery/image_list.html"
     if request.htmx:  # a search swaps the whole grid; a scroll appends the next page in place
         template += "#gallery" if request.htmx.target == "gallery" else "#page"
-    count, more = None, False  # shown above the grid's first page, not on each appended page
+    count = None  # shown above the grid's first page, not on each appended page
     if first_page and not template.endswith("#page"):
-        count, more = (len(page), False) if next_before is None else count_of(images)
+        count = ResultCount(len(page)) if next_before is None else count_of(images, everything)
     context = {
         "filters": filters,
         "images": page,
@@ -37,7 +45,6 @@ def image_list(request: HttpRequest, collection: Collection | None = None) -> Ht
         "collection": collection,
         "first_page": first_page,
         "count": count,
-        "count_more": more,
     }
     return render(request, template, context)
 

@@ -147,28 +147,65 @@ def listed(response) -> list[str]:
 def test_the_gallery_searches_words(alice_client: Client) -> None:
     response = alice_client.get(reverse("image_list"), {"q": "sofa ginger"})
     assert listed(response) == ["a robot", SOFA]
-    assert response.context["count"] == 2
+    assert response.context["count"].number == 2
 
 
-def test_the_count_is_exact_up_to_a_bound(
+def counted(client: Client, **params: object) -> tuple[int, str]:
+    count = client.get(reverse("image_list"), params).context["count"]
+    return count.number, count.kind
+
+
+def test_the_count_is_exact_for_a_small_gallery_or_a_single_page(
     alice: User, alice_client: Client, make: MakeImage, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(filters, "PAGE_SIZE", 2)
-    monkeypatch.setattr(filters, "COUNT_BOUND", 4)
+    monkeypatch.setattr(filters, "COUNT_WINDOW", 10)
     for n in range(4):
         make(alice, f"fox {n}")
-    page = alice_client.get(reverse("image_list"), {"q": "fox"})
-    assert (page.context["count"], page.context["count_more"]) == (4, False)
-    assert "4 images" in page.content.decode()
-    make(alice, "fox 4")
-    page = alice_client.get(reverse("image_list"), {"q": "fox"})
-    assert (page.context["count"], page.context["count_more"]) == (4, True)
-    assert "More than 4 images" in page.content.decode()
-    one = alice_client.get(reverse("image_list"), {"q": "fox 4"})
-    assert "1 image<" in one.content.decode()
+    assert counted(alice_client, q="fox") == (4, "exact")
+    assert counted(alice_client, q="fox 3") == (1, "exact")
+    html = alice_client.get(reverse("image_list"), {"q": "fox"}).content.decode()
+    assert "4 images" in html
+    assert "1 image<" in alice_client.get(reverse("image_list"), {"q": "fox 3"}).content.decode()
     # Not on the pages appended below: the count sits above the first.
     more = alice_client.get(reverse("image_list"), {"q": "fox", "before": 10**9})
     assert more.context["count"] is None
+
+
+def test_a_common_match_is_estimated_from_the_newest_images(
+    alice: User, alice_client: Client, make: MakeImage, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(filters, "PAGE_SIZE", 2)
+    monkeypatch.setattr(filters, "COUNT_WINDOW", 4)
+    monkeypatch.setattr(filters, "COUNT_SAMPLED", 2)
+    for n in range(12):
+        make(alice, f"fox {n}" if n % 2 else f"owl {n}")
+    # The newest 4 hold 2 foxes: 2 in 4 of 12 images, about 6.
+    assert counted(alice_client, q="fox") == (6, "about")
+    assert (
+        "About 6 images" in alice_client.get(reverse("image_list"), {"q": "fox"}).content.decode()
+    )
+    assert counted(alice_client) == (12, "about")
+
+
+def test_a_rare_match_is_counted_exactly_up_to_a_bound(
+    alice: User, alice_client: Client, make: MakeImage, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(filters, "PAGE_SIZE", 2)
+    monkeypatch.setattr(filters, "COUNT_WINDOW", 4)
+    monkeypatch.setattr(filters, "COUNT_BOUND", 3)
+    for n in range(3):
+        make(alice, f"owl {n}")
+    for n in range(6):
+        make(alice, f"fox {n}")
+    # None of the newest four is an owl: too thin to scale, so counted.
+    assert counted(alice_client, q="owl") == (3, "exact")
+    make(alice, "owl 3")
+    for n in range(4):
+        make(alice, f"fox again {n}")
+    assert counted(alice_client, q="owl") == (3, "more")
+    html = alice_client.get(reverse("image_list"), {"q": "owl"}).content.decode()
+    assert "More than 3 images" in html
 
 
 def test_a_count_that_fits_one_page_needs_no_counting(
@@ -194,7 +231,7 @@ def test_the_sort_orders_newest_or_oldest_with_keyset_pages(
     assert listed(newest) == ["owl 4", "owl 3"]
     oldest = alice_client.get(url, {"q": "owl", "sort": "oldest"})
     assert listed(oldest) == ["owl 0", "owl 1"]
-    assert oldest.context["count"] == 5
+    assert oldest.context["count"].number == 5
     page = alice_client.get(
         url, {"q": "owl", "sort": "oldest", "before": oldest.context["next_before"]}
     )
@@ -281,4 +318,4 @@ def test_the_collection_page_searches_words_too(
     url = reverse("collection_detail", args=[collection.uuid])
     response = alice_client.get(url, {"q": "sofa ginger"})
     assert listed(response) == [SOFA]
-    assert response.context["count"] == 1
+    assert response.context["count"].number == 1
