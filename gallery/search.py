@@ -1,28 +1,36 @@
-"""Prompt search: images whose prompt or revised prompt contains a piece of text, in any language.
+"""Prompt search: images whose prompt or revised prompt contains pieces of text, in any language.
 
-Substring matching, not words, so Japanese (no spaces) works like English and Arabic. Callers pass
-a queryset already narrowed to one person's images and get a queryset back, to filter, order and
-page by id as before. Measured shapes and figures: bench/README.md.
+A search as typed (parse_terms) is words in any order, "quoted phrases" and -exclusions; each
+word or phrase is a substring to find, not a dictionary word, so Japanese (no spaces) works like
+English and Arabic. Callers pass a queryset already narrowed to one person's images and get a
+queryset back, to filter, order and page by id as before. Included terms are each a condition;
+one of them, the rarest if it is rare enough, is served by an index and proposes the rows, the
+others are checked on those rows. Exclusions are NOT conditions on the rows that remain.
+Measured shapes and figures: bench/README.md.
 
-PostgreSQL: plain `icontains`. GIN pg_trgm indexes on UPPER(prompt) and UPPER(revised_prompt)
-(migration 0003) serve it for three characters or more, and the planner's statistics choose well
-between them and the (owner, -id) index. Shorter text has no trigrams: a rare term is served by
-GIN indexes on gallery_grams(UPPER(column)), every one- and two-character gram (migration 0004),
-with the LIKE kept as the check; a common one (by the planner's estimate, see estimated_hits) is a
-scan of the person's rows, newest first, which stops at the first page of hits.
+PostgreSQL: GIN pg_trgm indexes on UPPER(prompt) and UPPER(revised_prompt) (migration 0003)
+serve `icontains` for three characters or more. Shorter text has no trigrams: GIN indexes on
+gallery_grams(UPPER(column)), every one- and two-character gram (migration 0004), with the LIKE
+kept as the check. Each term's hits are estimated by the planner (estimated_hits: an EXPLAIN);
+the rarest keeps its indexed form only under COMMON_HITS, and every other term is written so
+that no index serves it: left to itself, the planner took the trigram index for a common term
+(`قطة`, 40 ms) where the scan of the person's newest rows finds a page of hits in 3 ms.
 
 SQLite: the FTS5 trigram table `gallery_image_fts` (migration 0003), for three characters or
 more. SQLite's planner cannot choose between it and the (owner, -id) index, and each loses badly
 on its own: `id IN (hits)` builds the whole hit list first (80 ms for a word in a third of 1M
-prompts), while a LIKE scan of the person's rows finds a rare word only at the end (130 ms for 100k
-rows). So the query chooses itself, once per statement: a capped count of the index's hits, then
-the index for a rarer term and the LIKE scan, which stops early, for a common one. Text shorter
-than three characters never goes to the trigram table (Debian's SQLite 3.40 answers it there
-with no rows at all): when it is one or two non-ASCII letters or digits (`猫`, `夕日`, `قط`), the
-same capped choice is made on `gallery_image_chars` (migration 0004), where each non-ASCII
-character is one token, queried as a phrase and checked with instr(); anything else (`ox`, `%`)
-is the LIKE scan, as before. (SQLite's LIKE folds the case of ASCII
-letters only, the trigram index that of every cased script: É finds é only through the index.)
+prompts), while a LIKE scan of the person's rows finds a rare word only at the end (130 ms for
+100k rows). So the choice is made here, when the queryset is built: a term found in 1% of the
+newest 10,000 rows is common (common_of_late: well under a millisecond), and the LIKE scan
+serves it, stopping at a page of hits; otherwise a count of its hits, capped at COMMON_HITS
+(2-20 ms when it runs to the cap, so only when needed), picks the index for the rarest term.
+Terms each common but seldom together use the index's `"a" AND "b"`. Text shorter than three
+characters never goes to the trigram table (Debian's SQLite 3.40 answers it there with no rows
+at all): when it is one or two non-ASCII letters or digits (`猫`, `夕日`, `قط`), the same choice
+is made on `gallery_image_chars` (migration 0004), where each non-ASCII character is one token,
+queried as a phrase and checked with instr(); anything else (`ox`, `%`) is the LIKE scan. (SQLite's
+LIKE folds the case of ASCII letters only, the trigram index that of every cased script: É finds
+é only through the index.)
 """
 
 import json
@@ -30,8 +38,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import connections
-from django.db.models import BooleanField, F, Func, Q, QuerySet, Value
+from django.db.models import BooleanField, F, Func, Q, QuerySet, TextField, Value
 from django.db.models.expressions import RawSQL
+from django.db.models.lookups import IContains
 
 TRIGRAM = 3
 # Above this many hits in the whole index a term is common: most people's newest images contain
@@ -162,7 +171,7 @@ def search_terms[Q_T: QuerySet](images: Q_T, terms: Terms) -> Q_T:
     if vendor == "sqlite":
         return sqlite_search(images, terms.included)
     if vendor == "postgresql":
-        return images.filter(*[postgresql_term(images, term) for term in terms.included])
+        return postgresql_search(images, terms.included)
     return images.filter(*[substring(term) for term in terms.included])
 
 
@@ -176,17 +185,47 @@ def substring(term: str, *, exact_if_caseless: bool = False) -> Q:
     return Q(**{f"prompt__{lookup}": term}) | Q(**{f"revised_prompt__{lookup}": term})
 
 
-def postgresql_term(images: QuerySet, term: str) -> Q:
-    """PostgreSQL: three characters or more are `icontains`, which the planner serves from the
-    trigram indexes or the (owner, -id) scan; shorter text has no trigrams: the gram indexes
-    for a rare term (the LIKE kept as the check), the scan for a common one."""
+def postgresql_search[Q_T: QuerySet](images: Q_T, included: tuple[str, ...]) -> Q_T:
+    """PostgreSQL: as on SQLite, the rarest term, if rare enough by the planner's estimate,
+    keeps the form its index serves; every other term is a check the indexes cannot serve, so
+    the planner cannot start from a common term's index (`قطة`: a bitmap of 20,000 rows spread
+    over the whole table, 40 ms, where the person's newest rows hold a page of hits in 3,000).
+    With no rare term, the scan of the person's rows, newest first."""
+    indexed = {term: postgresql_indexed(term) for term in included}
+    # Short terms by the grams alone: the planner underestimates grams and LIKE together.
+    hits = {
+        term: estimated_hits(images, postgresql_indexed(term, check=False)) for term in included
+    }
+    rarest = min(included, key=hits.__getitem__)
+    if hits[rarest] >= COMMON_HITS:
+        return images.filter(*[unindexed(term) for term in included])
+    checks = [unindexed(term) for term in included if term != rarest]
+    return images.filter(indexed[rarest], *checks)
+
+
+def postgresql_indexed(term: str, *, check: bool = True) -> Q:
+    """PostgreSQL: `term` in the form an index serves: `icontains` (UPPER(column) LIKE, the
+    trigram indexes) from three characters, the gram indexes below (with the LIKE as check)."""
     if len(term) >= TRIGRAM:
         return substring(term)
-    scan = substring(term, exact_if_caseless=True)
     grams = Q(HasGram(F("prompt"), Value(term))) | Q(HasGram(F("revised_prompt"), Value(term)))
-    if estimated_hits(images, grams) >= COMMON_HITS:
-        return scan
-    return grams & scan
+    return grams & substring(term, exact_if_caseless=True) if check else grams
+
+
+def unindexed(term: str) -> Q:
+    """PostgreSQL: `term` as a condition no index serves, checked on the rows read."""
+    if term.upper() == term.lower():  # no case: a plain LIKE, on no index
+        return substring(term, exact_if_caseless=True)
+    return Q(IContains(Unindexed(F("prompt")), term)) | Q(
+        IContains(Unindexed(F("revised_prompt")), term)
+    )
+
+
+class Unindexed(Func):
+    """`(column || '')`: the same text, but not the expression UPPER(column) indexed."""
+
+    template = "(%(expressions)s || '')"
+    output_field = TextField()
 
 
 def sqlite_search[Q_T: QuerySet](images: Q_T, included: tuple[str, ...]) -> Q_T:
