@@ -34,8 +34,30 @@ function updateSelection() {
   if (!counter) return;
   const count = gallery.querySelectorAll(".tile-select:checked").length;
   counter.textContent = count ? counter.dataset.label.replace("{count}", count) : "";
+  const all = gallery.querySelector("[data-select-all]");
+  if (all) all.checked = count > 0 && count === gallery.querySelectorAll(".tile-select").length;
 }
 document.addEventListener("change", (event) => { if (event.target.matches(".tile-select")) updateSelection(); });
+
+// "Select all shown" ticks every tile on the page (pages scrolled in too); Shift+click on a tile's
+// box ticks or unticks the whole run from the box clicked before it.
+let lastTileBox = null;
+document.addEventListener("change", (event) => {
+  if (!event.target.matches("[data-select-all]")) return;
+  document.querySelectorAll("#gallery .tile-select").forEach((box) => { box.checked = event.target.checked; });
+  updateSelection();
+});
+document.addEventListener("click", (event) => {
+  const box = event.target.closest && event.target.closest("#gallery .tile-select");
+  if (!box) return;
+  const boxes = [...document.querySelectorAll("#gallery .tile-select")];
+  if (event.shiftKey && lastTileBox && boxes.includes(lastTileBox)) {
+    const [from, to] = [boxes.indexOf(lastTileBox), boxes.indexOf(box)].sort((a, b) => a - b);
+    boxes.slice(from, to + 1).forEach((other) => { other.checked = box.checked; });
+    updateSelection();
+  }
+  lastTileBox = box;
+});
 document.addEventListener("htmx:afterSettle", updateSelection);
 
 // The image page's lightbox: the picture's link opens a full-screen <dialog> instead of the
