@@ -1,4 +1,4 @@
-"""Keep one generated image: verify it, embed its metadata, store it with a thumbnail, record it.
+"""Keep one generated image: verify it, embed its metadata, store it with its thumbnails, record it.
 
 The original is kept byte for byte as the endpoint returned it, plus the spliced-in metadata: it
 is never re-encoded (an animated GIF keeps every frame; an SVG is kept exactly as checked).
@@ -74,6 +74,8 @@ def ingest_image(
         height=verified.height,
         thumbnail_width=verified.thumbnail_width,
         thumbnail_height=verified.thumbnail_height,
+        grid_width=verified.grid_width,
+        grid_height=verified.grid_height,
         format=verified.format,
         model_name=generation.model_name,
         prompt=generation.prompt,
@@ -92,21 +94,27 @@ def ingest_image(
         stored = data
     image.bytes = len(stored)
     image.sha256 = hashlib.sha256(stored).hexdigest()
-    return store_image(image, stored, verified.thumbnail, still_wanted)
+    return store_image(image, stored, verified, still_wanted)
 
 
 def store_image(
-    image: Image, stored: bytes, thumbnail: bytes, still_wanted: Callable[[], bool] | None
+    image: Image,
+    stored: bytes,
+    verified: VerifiedImage,
+    still_wanted: Callable[[], bool] | None,
 ) -> Image:
-    """Write both files, then insert the row; on any failure delete what was written."""
+    """Write the original and both thumbnails, then insert the row; on any failure delete what
+    was written."""
     written: list[FieldFile] = []
     try:
         # Files first and outside the transaction: on SQLite, atomic() takes the write lock,
         # which must not be held while bytes go to disk or an object store.
         image.file.save("original", ContentFile(stored), save=False)
         written.append(image.file)
-        image.thumbnail.save("thumbnail", ContentFile(thumbnail), save=False)
+        image.thumbnail.save("thumbnail", ContentFile(verified.thumbnail), save=False)
         written.append(image.thumbnail)
+        image.grid.save("grid", ContentFile(verified.grid), save=False)
+        written.append(image.grid)
         with transaction.atomic():
             if still_wanted is not None and not still_wanted():
                 raise NotWanted

@@ -1,6 +1,7 @@
 """How an image's files leave the server, once a view has decided who may have them.
 
-Files are never reachable at a guessable public path: every original and thumbnail goes through
+Files are never reachable at a guessable public path: every original and thumbnail (and grid
+rendition, the smaller thumbnail the gallery's tiles choose by `srcset`) goes through
 a view that checks ownership or an active share link, and then through file_response(), which
 chooses how the bytes travel:
 
@@ -75,14 +76,18 @@ def file_response(
     public: bool = False,
     strip_metadata: bool = False,
 ) -> HttpResponse:
-    """The original or the thumbnail of `image`, for a caller that has checked access.
+    """The original, the thumbnail or the grid rendition of `image`, for a caller that has
+    checked access. An image kept before grid renditions existed, and not yet backfilled, answers
+    for its grid with its thumbnail.
 
     `public`: for a share link rather than the owner, which changes the caching. `download`: as
     an attachment with a readable name (an SVG original always is one). `strip_metadata`:
     nothing in the answer tells the prompt: the original without our embedded metadata, and a
     file name without prompt words.
     """
-    field = image.file if variant == "original" else image.thumbnail
+    if variant == "grid" and not image.grid:
+        variant = "thumbnail"
+    field = {"original": image.file, "grid": image.grid}.get(variant, image.thumbnail)
     # Thumbnails are re-encoded by ingest and carry no metadata; only originals need stripping.
     strip = strip_metadata and variant == "original"
     drawing = variant == "original" and image.format == "svg"
@@ -150,7 +155,7 @@ def _is_local(field: FieldFile) -> bool:
 def _etag(image: Image, variant: str, *, stripped: bool) -> str:
     if variant != "original":
         # A thumbnail is written once under its image's UUID and never rewritten.
-        return f'"{image.uuid}-thumbnail"'
+        return f'"{image.uuid}-{variant}"'
     return f'"{image.sha256}-stripped"' if stripped else f'"{image.sha256}"'
 
 

@@ -103,6 +103,8 @@ def ingest_upload(owner: Any, data: bytes, name: str) -> Image:
         height=verified.height,
         thumbnail_width=verified.thumbnail_width,
         thumbnail_height=verified.thumbnail_height,
+        grid_width=verified.grid_width,
+        grid_height=verified.grid_height,
         format=verified.format,
         bytes=len(data),
         sha256=digest,
@@ -111,7 +113,7 @@ def ingest_upload(owner: Any, data: bytes, name: str) -> Image:
         created_at=timezone.now(),
     )
     try:
-        return store_image(image, data, verified.thumbnail, None)
+        return store_image(image, data, verified, None)
     except IntegrityError:
         # The same file, uploaded at the same moment by the same person: one image.
         return same.get()

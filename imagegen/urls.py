@@ -5,7 +5,7 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 from django.views.i18n import set_language
 
-from gallery import bulk_views, collection_views, upload_views
+from gallery import bulk_views, collection_views, grid, upload_views
 from gallery import views as gallery_views
 from imagegen import account_views, edit_views, views
 
@@ -37,6 +37,7 @@ urlpatterns = [
     ),
     path("images/", gallery_views.image_list, name="image_list"),
     path("images/bulk/", bulk_views.bulk_action, name="image_bulk"),
+    path("images/tiles/", grid.tile_size, name="gallery_tile_size"),
     path("images/upload/", upload_views.upload, name="image_upload"),
     path("images/picker/", upload_views.reference_picker, name="reference_picker"),
     path("images/<uuid:image_id>/edit/", edit_views.edit_image, name="image_edit"),
@@ -53,6 +54,12 @@ urlpatterns = [
         gallery_views.image_file,
         {"variant": "thumbnail"},
         name="image_thumbnail",
+    ),
+    path(
+        "images/<uuid:image_id>/grid",
+        gallery_views.image_file,
+        {"variant": "grid"},
+        name="image_grid",
     ),
     path(
         "images/<uuid:image_id>/favourite/", gallery_views.toggle_favourite, name="image_favourite"

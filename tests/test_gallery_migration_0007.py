@@ -201,9 +201,10 @@ def test_every_image_is_kept_as_a_generated_first_version(old_apps: Any) -> None
 def test_search_finds_old_and_new_images_after_the_migration(old_apps: Any) -> None:
     rows = make_rows(old_apps)
 
-    after = migrate(AFTER)
+    # The live model, for its search, needs every later column too: on to the latest.
+    after = migrate(MigrationExecutor(connection).loader.graph.leaf_nodes())
 
-    from gallery.models import Image  # the live model, for its search (gallery_image as at 0007)
+    from gallery.models import Image
 
     carol, dave = rows["carol"].pk, rows["dave"].pk
     assert_search_works(Image.objects.all(), carol)

@@ -369,7 +369,9 @@ def test_when_a_concurrent_retry_saves_first_its_row_wins_and_ours_is_cleaned_up
     assert image.pk == other[0].pk
     assert image.format == "jpeg"
     assert Image.objects.count() == 1
-    assert stored_files(media_root) == sorted([image.file.name, image.thumbnail.name])
+    assert stored_files(media_root) == sorted(
+        [image.file.name, image.thumbnail.name, image.grid.name]
+    )
 
 
 def test_an_image_whose_container_cannot_be_walked_is_kept_without_embedded_metadata(

@@ -119,7 +119,7 @@ def test_a_retry_keeps_the_image_saved_before_the_kill_and_saves_it_once(
     assert Image.objects.filter(generation=generation, index=0).count() == 1
     assert generation.images.count() == 2
     stored = [path for path in media_root.rglob("*") if path.is_file()]
-    assert len(stored) == 4  # an original and a thumbnail per image, nothing more
+    assert len(stored) == 6  # an original and two thumbnails per image, nothing more
 
 
 def test_a_job_running_past_the_deadline_is_failed_and_then_saves_nothing(

@@ -218,7 +218,7 @@ def test_one_png_is_kept_as_uploaded_byte_for_byte(
     assert (image.prompt, image.model_name, image.found_metadata["source"]) == ("", "", "")
     assert (media_root / image.file.name).read_bytes() == data  # never re-encoded
     assert image.bytes == len(data)
-    assert stored(media_root) == sorted([image.file.name, image.thumbnail.name])
+    assert stored(media_root) == sorted([image.file.name, image.thumbnail.name, image.grid.name])
     with PILImage.open(media_root / image.thumbnail.name) as thumbnail:
         assert (thumbnail.format, thumbnail.size) == ("WEBP", (64, 48))
     page = response.content.decode()
@@ -251,7 +251,7 @@ def test_several_formats_at_once_are_each_kept_as_sent(
         assert (media_root / kept[name].thumbnail.name).is_file(), name
     with PILImage.open(media_root / kept["loop.gif"].file.name) as animation:
         assert animation.n_frames == 3  # every frame kept
-    assert len(stored(media_root)) == 6
+    assert len(stored(media_root)) == 9
 
 
 def test_a_zip_is_opened_and_only_its_images_are_kept(
@@ -279,7 +279,7 @@ def test_a_zip_is_opened_and_only_its_images_are_kept(
     assert "2 images kept" in page
     assert "1 file not kept" in page
     assert f"<strong>holiday.zip/pics/notes/readme.txt</strong>: {NOT_AN_IMAGE}" in page
-    assert len(stored(media_root)) == 4
+    assert len(stored(media_root)) == 6
 
 
 def test_an_encrypted_zip_member_is_refused_and_the_others_kept(
@@ -294,7 +294,7 @@ def test_an_encrypted_zip_member_is_refused_and_the_others_kept(
     assert refusals(response) == [("locked.zip/secret.png", ENCRYPTED)]
     assert [i.original_name for i in Image.objects.all()] == ["open.png"]
     assert f"<strong>locked.zip/secret.png</strong>: {ENCRYPTED}" in response.content.decode()
-    assert len(stored(media_root)) == 2
+    assert len(stored(media_root)) == 3
 
 
 def test_a_zip_member_whose_header_understates_its_size_is_not_kept(
@@ -340,7 +340,7 @@ def test_a_zip_member_in_a_compression_zipfile_cannot_read_is_refused_not_a_cras
     assert response.status_code == 200
     assert refusals(response) == [("windows.zip/odd.png", NOT_AN_IMAGE)]
     assert [i.original_name for i in Image.objects.all()] == ["plain.png"]
-    assert len(stored(media_root)) == 2
+    assert len(stored(media_root)) == 3
 
 
 def test_a_damaged_zip_is_refused(alice_client: Client, media_root: Path) -> None:
@@ -367,7 +367,7 @@ def test_files_past_the_limit_are_refused_unread(
     assert [i.original_name for i in Image.objects.order_by("id")] == ["red.png", "lime.png"]
     assert refusals(response) == [("blue.png", TOO_MANY)]
     assert f"<strong>blue.png</strong>: {TOO_MANY}" in response.content.decode()
-    assert len(stored(media_root)) == 4
+    assert len(stored(media_root)) == 6
 
 
 def test_a_zips_members_count_towards_the_file_limit(
@@ -384,7 +384,7 @@ def test_a_zips_members_count_towards_the_file_limit(
     kept = [i.original_name for i in Image.objects.order_by("id")]
     assert kept == ["red.png", "lime.png", "blue.png"]
     assert refusals(response) == [("four.zip/navy.png", TOO_MANY)]
-    assert len(stored(media_root)) == 6
+    assert len(stored(media_root)) == 9
 
 
 def test_as_many_files_as_the_studio_takes_reach_the_studio(alice_client: Client, settings) -> None:
@@ -428,7 +428,7 @@ def test_a_zip_member_over_the_size_limit_is_refused_by_its_header(
     assert response.status_code == 200
     assert refusals(response) == [("mixed.zip/big.png", TOO_LARGE)]
     assert [i.original_name for i in Image.objects.all()] == ["s.png"]
-    assert len(stored(media_root)) == 2
+    assert len(stored(media_root)) == 3
 
 
 def test_zips_that_expand_past_the_limit_are_read_no_further(
@@ -442,7 +442,7 @@ def test_zips_that_expand_past_the_limit_are_read_no_further(
 
     assert [i.original_name for i in Image.objects.all()] == ["1.png"]
     assert refusals(response) == [("bomb.zip/2.png", ZIP_TOO_LARGE)]
-    assert len(stored(media_root)) == 2
+    assert len(stored(media_root)) == 3
 
 
 # Refused files
@@ -491,7 +491,7 @@ def test_refusals_and_kept_images_are_shown_together(
     page = response.content.decode()
     assert "1 image kept" in page
     assert "1 file not kept" in page
-    assert len(stored(media_root)) == 2
+    assert len(stored(media_root)) == 3
 
 
 # The same file twice
@@ -506,7 +506,7 @@ def test_the_same_file_twice_in_one_upload_is_one_image(
     assert image.original_name == "a.png"
     assert [kept.pk for kept in response.context["report"].kept] == [image.pk]
     assert "1 image kept" in response.content.decode()
-    assert len(stored(media_root)) == 2
+    assert len(stored(media_root)) == 3
 
 
 def test_the_same_file_uploaded_again_is_the_image_already_kept(
@@ -521,7 +521,7 @@ def test_the_same_file_uploaded_again_is_the_image_already_kept(
     assert response.status_code == 200
     assert [kept.pk for kept in response.context["report"].kept] == [first.pk]
     assert Image.objects.get().original_name == "a.png"
-    assert stored(media_root) == sorted([first.file.name, first.thumbnail.name])
+    assert stored(media_root) == sorted([first.file.name, first.thumbnail.name, first.grid.name])
 
 
 def test_the_same_file_from_two_people_is_an_image_each(
@@ -536,7 +536,7 @@ def test_the_same_file_from_two_people_is_an_image_each(
         ("alice", "a.png"),
         ("bob", "b.png"),
     ]
-    assert len(stored(media_root)) == 4
+    assert len(stored(media_root)) == 6
 
 
 # Names

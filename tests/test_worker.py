@@ -303,8 +303,8 @@ class Studio:
 
     def orphan_files(self) -> set[str]:
         stored = {str(p.relative_to(self.media)) for p in self.media.rglob("*") if p.is_file()}
-        names = self.rows("SELECT file, thumbnail FROM gallery_image")
-        return stored - {name for pair in names for name in pair}
+        names = self.rows("SELECT file, thumbnail, grid FROM gallery_image")
+        return stored - {name for row in names for name in row}
 
     def wait_for(self, condition: Callable[[], bool], timeout: float = 15) -> None:
         deadline = time.monotonic() + timeout

@@ -26,7 +26,8 @@ class ImageQuerySet(models.QuerySet["Image"]):
     def delete_with_files(self) -> int:
         """Delete these images and, once the deletion is committed, their files. A deleted
         first version hands its stack to the oldest version that stays."""
-        names = [name for pair in self.values_list("file", "thumbnail") for name in pair if name]
+        files = self.values_list("file", "thumbnail", "grid")
+        names = [name for row in files for name in row if name]
         ids = list(self.values_list("id", flat=True))
         with transaction.atomic():
             _hand_over_stacks(ids)
@@ -65,6 +66,12 @@ def original_path(image: "Image", filename: str) -> str:
 
 def thumbnail_path(image: "Image", filename: str) -> str:
     return f"thumbnails/{image.created_at:%Y/%m}/{image.uuid}.webp"
+
+
+def grid_path(image: "Image", filename: str) -> str:
+    # A folder of its own: sweep_orphan_files reads originals/ and thumbnails/ against the
+    # `file` and `thumbnail` columns only, and must never take a grid rendition for an orphan.
+    return f"grid/{image.created_at:%Y/%m}/{image.uuid}.webp"
 
 
 class Image(models.Model):
@@ -122,6 +129,14 @@ class Image(models.Model):
     height = models.PositiveIntegerField(_("height"))
     thumbnail_width = models.PositiveIntegerField(_("thumbnail width"))
     thumbnail_height = models.PositiveIntegerField(_("thumbnail height"))
+    # The grid rendition (gallery.verify.GRID_SIZE px), chosen by `srcset` beside the thumbnail
+    # for the gallery's tiles; empty for an image kept before it existed, until the
+    # backfill_grid_thumbnails command has made it.
+    grid = models.FileField(
+        _("grid thumbnail"), upload_to=grid_path, max_length=200, null=True, blank=True
+    )
+    grid_width = models.PositiveIntegerField(_("grid thumbnail width"), null=True, blank=True)
+    grid_height = models.PositiveIntegerField(_("grid thumbnail height"), null=True, blank=True)
     format = models.CharField(
         _("format"), max_length=10, help_text=_("png, jpeg, webp, gif or svg")
     )
