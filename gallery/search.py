@@ -20,11 +20,12 @@ SQLite: the FTS5 trigram table `gallery_image_fts` (migration 0003), for three c
 more. SQLite's planner cannot choose between it and the (owner, -id) index, and each loses badly
 on its own: `id IN (hits)` builds the whole hit list first (80 ms for a word in a third of 1M
 prompts), while a LIKE scan of the person's rows finds a rare word only at the end (130 ms for
-100k rows). So the choice is made here, when the queryset is built: a term found in 1% of the
-newest 10,000 rows is common (common_of_late: well under a millisecond), and the LIKE scan
-serves it, stopping at a page of hits; otherwise a count of its hits, capped at COMMON_HITS
-(2-20 ms when it runs to the cap, so only when needed), picks the index for the rarest term.
-Terms each common but seldom together use the index's `"a" AND "b"`. Text shorter than three
+100k rows). So the choice is made here, when the queryset is built: a search whose terms are
+all found in 0.5% of the person's newest 1,000 rows (newest_hits, one query of about 1 ms) is
+the LIKE scan, which stops at a page of hits; otherwise a count of each rarer term's hits,
+capped at COMMON_HITS (2-20 ms when it runs to the cap, so only for terms not common there),
+picks the index for the rarest. Terms each common but seldom together use the index's
+`"a" AND "b"`. Text shorter than three
 characters never goes to the trigram table (Debian's SQLite 3.40 answers it there with no rows
 at all): when it is one or two non-ASCII letters or digits (`猫`, `夕日`, `قط`), the same choice
 is made on `gallery_image_chars` (migration 0004), where each non-ASCII character is one token,
@@ -38,7 +39,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import connections
-from django.db.models import BooleanField, F, Func, Q, QuerySet, TextField, Value
+from django.db.models import BooleanField, Count, F, Func, Q, QuerySet, TextField, Value
 from django.db.models.expressions import RawSQL
 from django.db.models.lookups import IContains
 
@@ -46,12 +47,13 @@ TRIGRAM = 3
 # Above this many hits in the whole index a term is common: most people's newest images contain
 # it, so a scan of their rows ends after a few thousand. Counting this far costs 2-20 ms (more
 # for a longer word: more trigrams to line up), so it is asked only when a cheaper look at the
-# newest rows (RECENT_HITS) could not settle it.
+# person's newest rows (newest_hits) could not settle it.
 COMMON_HITS = 20_000
-# A term found in RECENT_HITS of the newest RECENT_ROWS rows (1%) is common enough for the scan
-# of a person's newest rows: a page of 60 hits within about 6,000 rows. Counting so far costs
-# well under a millisecond, even for a term in every row.
-RECENT_ROWS, RECENT_HITS = 10_000, 100
+# A search found in NEWEST_HITS of the person's NEWEST_ROWS newest rows (0.5%) is common enough
+# for the scan of their rows, newest first: a page of 60 hits within about 12,000 rows (15 ms at
+# most; an index's AND of two common words costs 50). Reading those rows once to count costs
+# about a millisecond; an index's count can cost twenty.
+NEWEST_ROWS, NEWEST_HITS = 1_000, 5
 
 FTS_HITS = "SELECT rowid FROM gallery_image_fts WHERE gallery_image_fts MATCH %s"
 # The character index proposes a superset (the characters may have others between them, which
@@ -71,15 +73,6 @@ COUNT_SQL = {
 }
 # Several phrases at once, `"a" AND "b"`: a superset on the character table (checked outside).
 ALL_HITS_SQL = {table: f"SELECT rowid FROM {table} WHERE {table} MATCH %s" for table in TABLES}  # noqa: S608
-RECENT_SQL = {
-    table: f"SELECT rowid FROM {table} WHERE {table} MATCH %s"  # noqa: S608
-    " AND rowid > (SELECT max(id) FROM gallery_image) - %s"
-    for table in TABLES
-}
-RECENT_COUNT_SQL = {
-    table: f"SELECT count(*) FROM ({RECENT_SQL[table]} LIMIT %s)"  # noqa: S608
-    for table in TABLES
-}
 
 
 # A phrase opens with any of these (phones type curly quotes) and closes with any of the closers.
@@ -234,24 +227,40 @@ def sqlite_search[Q_T: QuerySet](images: Q_T, included: tuple[str, ...]) -> Q_T:
     the person's rows, newest first, which stops at a page of hits; unless the terms are common
     each on its own but seldom together (`lighthouse samurai`), when that scan would read all
     the person's rows: then the index's AND of them proposes the rows."""
-    probes = {term: probe for term in included if (probe := sqlite_probe(term))}
     checks = [sqlite_scan(term) for term in included]
+    each, together = newest_hits(images, checks)
+    if together >= NEWEST_HITS:  # the scan finds a page of hits soon
+        return images.filter(*checks)
+    probes = {term: probe for term in included if (probe := sqlite_probe(term))}
     driver, chosen = None, ""
     cap = COMMON_HITS
     with connections[images.db].cursor() as cursor:
-        common = {term for term, probe in probes.items() if common_of_late(cursor, probe)}
-        for term in sorted(probes.keys() - common, key=len, reverse=True):  # longer: rarer
+        # A term common in the sample would run its count to the cap for nothing (2-20 ms).
+        rarer = [term for term, hits in zip(included, each, strict=True) if hits < NEWEST_HITS]
+        for term in sorted(probes.keys() & set(rarer), key=len, reverse=True):  # longer: rarer
             hits = capped_count(cursor, probes[term], cap)
             if hits < cap:  # rarer than any so far: each later count stops at this one
                 driver, cap, chosen = probes[term].condition, hits, term
-        if driver is not None:
-            return images.filter(driver, *[sqlite_scan(t) for t in included if t != chosen])
-        for table in TABLES:
-            together = [probe.match for probe in probes.values() if probe.table == table]
-            if len(together) > 1 and not common_together_of_late(cursor, table, together):
-                hits = RawSQL(ALL_HITS_SQL[table], [" AND ".join(together)])  # noqa: S611
-                return images.filter(Q(id__in=hits), *checks)
+    if driver is not None:
+        return images.filter(driver, *[sqlite_scan(t) for t in included if t != chosen])
+    for table in TABLES:
+        matches = [probe.match for probe in probes.values() if probe.table == table]
+        if len(matches) > 1:
+            hits = RawSQL(ALL_HITS_SQL[table], [" AND ".join(matches)])  # noqa: S611
+            return images.filter(Q(id__in=hits), *checks)
     return images.filter(*checks)
+
+
+def newest_hits(images: QuerySet, checks: list[Q]) -> tuple[list[int], int]:
+    """How many of the newest NEWEST_ROWS of `images` (the rows a scan reads first) match each
+    condition, and all of them: one query, reading those rows once (about 1 ms)."""
+    newest = images.model._base_manager.using(images.db).filter(
+        id__in=images.order_by("-id").values("id")[:NEWEST_ROWS]
+    )
+    counts = {f"each{n}": Count("id", filter=check) for n, check in enumerate(checks)}
+    counts["together"] = Count("id", filter=Q(*checks))
+    found = newest.aggregate(**counts)
+    return [found[f"each{n}"] for n in range(len(checks))], found["together"]
 
 
 def estimated_hits(images: QuerySet, grams: Q) -> float:
@@ -295,24 +304,6 @@ def sqlite_probe(term: str) -> Probe | None:
 
 def sqlite_scan(term: str) -> Q:
     return substring(term, exact_if_caseless=True)
-
-
-def common_of_late(cursor: Any, probe: Probe) -> bool:
-    """Whether the newest rows of the whole table hold the term often enough (1%) that a scan
-    of a person's newest rows finds a page of hits soon, whatever the full count would say."""
-    cursor.execute(RECENT_COUNT_SQL[probe.table], [probe.match, RECENT_ROWS, RECENT_HITS])
-    return cursor.fetchone()[0] >= RECENT_HITS
-
-
-def common_together_of_late(cursor: Any, table: str, matches: list[str]) -> bool:
-    """common_of_late() for several terms at once. (Not `MATCH 'a AND b'`: FTS5 does not
-    narrow that to the newest rowids, and reads both whole lists: 85 ms for two common words.)"""
-    recent = RECENT_SQL[table]
-    cursor.execute(
-        f"SELECT count(*) FROM ({' INTERSECT '.join([recent] * len(matches))})",  # noqa: S608
-        [value for match in matches for value in (match, RECENT_ROWS)],
-    )
-    return cursor.fetchone()[0] >= RECENT_HITS
 
 
 def capped_count(cursor: Any, probe: Probe, cap: int) -> int:
