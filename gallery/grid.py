@@ -30,7 +30,7 @@ SIZE_COOKIE_AGE = 365 * 24 * 3600
 DEFAULT_SIZE = "medium"
 # Row heights in CSS px (phone, wider screen), as static/css/gallery.css draws them; `sizes`
 # tells the browser the same, so it picks the grid rendition or the thumbnail before layout.
-ROW_HEIGHTS = {"small": (80, 120), "medium": (112, 180), "large": (180, 280)}
+ROW_HEIGHTS = {"small": (72, 120), "medium": (100, 180), "large": (160, 280)}
 PHONE = "(max-width: 40em)"
 # The ratios the stylesheet has a class for: 1:3 to 3:1, what the models make (gpt-image-2's
 # limit); a rarer upload is laid out at the nearest and still drawn uncropped.

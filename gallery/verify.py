@@ -46,7 +46,7 @@ THUMBNAIL_QUALITY = 80
 # WebP method 0 encodes a 512 px thumbnail in about 5 ms against 21 ms for the default 4, for
 # files about a third larger (13 KB against 10 KB).
 THUMBNAIL_METHOD = 0
-# The grid rendition's longest edge. A medium tile is 180 CSS px tall on a desktop and 120 on a
+# The grid rendition's longest edge. A medium tile is 180 CSS px tall on a desktop and 100 on a
 # phone (static/css/gallery.css), so a square or 3:2 image at 320 px covers it at device pixel
 # ratio 1 on a desktop and 1.75 on a phone; wider tiles and denser screens take the 512 px
 # thumbnail. Encoded as the thumbnail is (method 4 would save 4-9 % of its bytes for twice the

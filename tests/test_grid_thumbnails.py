@@ -168,7 +168,7 @@ def test_the_gallery_offers_the_grid_rendition_and_the_thumbnail_by_srcset(
     assert f'src="{grid_url}"' in tile
     assert f'srcset="{grid_url} 320w, {thumbnail_url} 512w"' in tile
     # The row heights of a medium tile (phone, wider screen) times the image's 3:2.
-    assert 'sizes="(max-width: 40em) 168px, 270px"' in tile
+    assert 'sizes="(max-width: 40em) 150px, 270px"' in tile
     assert 'width="512" height="341"' in tile
     assert " r150 " in tile  # its aspect ratio, for the justified rows (no inline style)
     assert 'fetchpriority="high"' in tile
@@ -255,7 +255,7 @@ def test_the_tile_size_is_remembered_in_a_cookie_and_read_back(
     page = alice_client.get(reverse("image_list")).content.decode()
     assert 'value="large" aria-pressed="true"' in page
     [tile] = tiles(page)
-    assert "size-large" in tile and 'sizes="(max-width: 40em) 180px, 280px"' in tile
+    assert "size-large" in tile and 'sizes="(max-width: 40em) 160px, 280px"' in tile
 
 
 def test_the_tile_size_refuses_unknown_sizes_and_other_sites(alice_client: Client) -> None:
