@@ -314,3 +314,19 @@ def test_a_filtered_gallery_keeps_its_search_in_each_tiles_link(
     [tile] = tiles(alice_client.get(reverse("image_list"), {"q": "heron"}).content.decode())
 
     assert f'href="{reverse("image_detail", args=[image.uuid])}?q=heron"' in tile
+
+
+def test_a_shared_collection_offers_the_grid_rendition_by_srcset(alice: User, make_image) -> None:
+    from gallery.models import Collection, CollectionImage
+
+    image = make_image(alice, data=png_bytes(1024, 1024))
+    collection = Collection.objects.create(owner=alice, name="Herons")
+    CollectionImage.objects.create(collection=collection, image=image)
+    link = ShareLink.objects.create(owner=alice, collection=collection)
+
+    html = Client().get(reverse("shared_page", args=[link.token])).content.decode()
+
+    grid_url = reverse("shared_grid", args=[link.token, image.uuid])
+    thumbnail_url = reverse("shared_thumbnail", args=[link.token, image.uuid])
+    assert f'srcset="{grid_url} 320w, {thumbnail_url} 512w"' in html
+    assert Client().get(grid_url).status_code == 200
