@@ -6,8 +6,14 @@ Run by hand from the project root:
     .venv/bin/python bench/gallery_page.py --rounds 500
     .venv/bin/python bench/gallery_page.py --profile     # adds a cProfile of the gallery page
 
+To compare with the gallery before issue 12's grid, run this same file in a checkout of it,
+with this checkout's virtualenv:
+    git worktree add /tmp/before-grid e4c39b6
+    cp bench/gallery_page.py /tmp/before-grid/bench/
+    (cd /tmp/before-grid && "$OLDPWD/.venv/bin/python" bench/gallery_page.py)
+
 It builds a throwaway studio (SQLite in a temporary directory, DEBUG off, as bench/gallery.py
-does) with one person's 60 images in 36 jobs of one, two or four images (mixed sizes, prompts in
+does) with one person's 60 images in jobs of one, two or four images (mixed sizes, prompts in
 English, Arabic and Japanese, some favourites), and times, through Django's test client and the
 whole middleware stack (session, CSRF, CSP, gzip: the request asks for it as a browser does):
 
@@ -114,7 +120,7 @@ def seed() -> tuple[Any, Any]:
         grid = 320 / max(width, height)
         for index in range(n):
             key = uuid.UUID(int=rnd.getrandbits(128))
-            Image.objects.create(
+            row = dict(
                 uuid=key, owner=owner, generation=job, index=index,
                 file=f"originals/{moment:%Y/%m}/{key}.png",
                 thumbnail=f"thumbnails/{moment:%Y/%m}/{key}.webp",
@@ -126,6 +132,9 @@ def seed() -> tuple[Any, Any]:
                 sha256=f"{rnd.getrandbits(256):064x}", model_name=model, prompt=prompt,
                 favourite=rnd.random() < 0.15, created_at=moment,
             )  # fmt: skip
+            if not hasattr(Image, "grid"):  # a checkout from before grid renditions
+                row = {k: v for k, v in row.items() if not k.startswith("grid")}
+            Image.objects.create(**row)
         made += n
     return owner, empty
 
