@@ -23,7 +23,7 @@ from imagegen.models import ImageModel
 
 PAGE_SIZE = 60
 CURSOR = re.compile(r"[0-9]{1,18}")  # an id, below 2**63
-COUNT_WINDOW = 2000  # the newest images a count reads: it scales what it finds there
+COUNT_WINDOW = 1000  # the newest images a count reads: it scales what it finds there
 COUNT_SAMPLED = 3  # matches enough among those to scale, roughly ("about")
 COUNT_BOUND = 1000  # a rare search is counted exactly up to here, then "more than"
 # The gallery's orders, by the `sort` field's values; each a keyset on the image id.

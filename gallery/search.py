@@ -21,7 +21,7 @@ more. SQLite's planner cannot choose between it and the (owner, -id) index, and 
 on its own: `id IN (hits)` builds the whole hit list first (80 ms for a word in a third of 1M
 prompts), while a LIKE scan of the person's rows finds a rare word only at the end (130 ms for
 100k rows). So the choice is made here, when the queryset is built: a search whose terms are
-all found in 0.5% of the person's newest 1,000 rows (newest_hits, one query of about 1 ms) is
+all found in 0.6% of the person's newest 500 rows (newest_hits, one query of 1-2 ms) is
 the LIKE scan, which stops at a page of hits; otherwise a count of each rarer term's hits,
 capped at COMMON_HITS (2-20 ms when it runs to the cap, so only for terms not common there),
 picks the index for the rarest. Terms each common but seldom together use the index's
@@ -50,11 +50,11 @@ TRIGRAM = 3
 # for a longer word: more trigrams to line up), so it is asked only when a cheaper look at the
 # person's newest rows (newest_hits) could not settle it.
 COMMON_HITS = 20_000
-# A search found in NEWEST_HITS of the person's NEWEST_ROWS newest rows (0.5%) is common enough
-# for the scan of their rows, newest first: a page of 60 hits within about 12,000 rows (15 ms at
+# A search found in NEWEST_HITS of the person's NEWEST_ROWS newest rows (0.6%) is common enough
+# for the scan of their rows, newest first: a page of 60 hits within about 10,000 rows (15 ms at
 # most; an index's AND of two common words costs 50). Reading those rows once to count costs
-# about a millisecond; an index's count can cost twenty.
-NEWEST_ROWS, NEWEST_HITS = 1_000, 5
+# 1-2 ms; an index's count can cost twenty.
+NEWEST_ROWS, NEWEST_HITS = 500, 3
 
 FTS_HITS = "SELECT rowid FROM gallery_image_fts WHERE gallery_image_fts MATCH %s"
 # The character index proposes a superset (the characters may have others between them, which
