@@ -69,7 +69,7 @@ def tile_size(request: HttpRequest) -> HttpResponse:
 # answer swaps it in). The checkbox is named by aria-label, the name a hidden <label> gave,
 # without laying out 60 prompts in three scripts (bench/lighthouse.py). Every value is escaped
 # where it is filled in (Page.tile).
-TILE = """<li class="{classes}">
+TILE = """<li class="{classes}" data-rating="{rating}">
   <a href="{href}"><img src="{src}"{srcset} width="{width}" height="{height}" alt="{alt}"{loading} \
 decoding="async"><span class="tile-info"><span class="tile-prompt" aria-hidden="true">{prompt}\
 </span> <span class="tile-model">{model}{place}</span></span></a>
@@ -79,7 +79,7 @@ aria-label="{select}">
 formmethod="post" hx-post="{favourite_url}" hx-target="this" hx-swap="outerHTML" \
 hx-include="this" name="in_form" value="1" aria-pressed="{pressed}" title="{favourite}">\
 <span aria-hidden="true">★</span><span class="visually-hidden">{favourite}</span></button>
-{badges}</li>
+{stars}{badges}</li>
 """
 LAZY = ' loading="lazy"'
 HIGH_PRIORITY = ' fetchpriority="high"'
@@ -102,6 +102,7 @@ class Page:
         self.select = gettext("Select “%(prompt)s”")
         self.favourite = escape(gettext("Favourite"))
         self.uploaded = escape(gettext("Uploaded"))
+        self.rated = gettext("Rated %(stars)s of 5")
         self.jobs = job_places(images)
 
     def url(self, name: str, uuid: str) -> str:
@@ -157,8 +158,17 @@ class Page:
                 pressed="true" if image.favourite else "false",
                 favourite=self.favourite,
                 badges=self.badges(image, detail),
+                rating=image.rating or 0,
+                stars=self.stars(image),
             )
         )
+
+    def stars(self, image: Image) -> str:
+        """A rated image's stars (static/js/studio.js redraws them when a key rates it)."""
+        if not image.rating:
+            return ""
+        said = escape(self.rated % {"stars": image.rating})
+        return f'  <span class="tile-rating" title="{said}">{"★" * image.rating}</span>\n'
 
     def badges(self, image: Image, detail: str) -> str:
         versions = getattr(image, "version_count", 0)

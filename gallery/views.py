@@ -1,9 +1,10 @@
 """The signed-in person's gallery: browse and search, one image, its files, favourite, delete."""
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
@@ -18,6 +19,7 @@ from gallery.filters import (
 from gallery.lineage import family_tree
 from gallery.media import file_response
 from gallery.models import Collection, Image, ShareLink
+from gallery.models.images import MAX_RATING
 
 
 @require_GET
@@ -85,6 +87,20 @@ def toggle_favourite(request: HttpRequest, image_id: str) -> HttpResponse:
             request, "includes/favourite_button.html", {"image": image, "in_form": in_form}
         )
     return redirect_back(request, reverse("image_detail", args=[image.uuid]))
+
+
+@require_POST
+def rate_image(request: HttpRequest, image_id: str) -> HttpResponse:
+    """Give the image 1-5 stars (0 takes the rating away)."""
+    image = get_object_or_404(Image.objects.for_user(request.user), uuid=image_id)
+    stars = request.POST.get("stars", "")
+    if not (stars.isascii() and stars.isdigit() and int(stars) <= MAX_RATING):
+        return HttpResponseBadRequest(_("A rating is 0 to 5 stars."))
+    image.rate(int(stars))
+    back = safe_next(request, reverse("image_detail", args=[image.uuid]))
+    if request.htmx:  # the control again, still going back where the page was
+        return render(request, "includes/rating.html", {"image": image, "back": back})
+    return redirect(back)
 
 
 @require_http_methods(["GET", "POST"])

@@ -64,6 +64,7 @@ urlpatterns = [
     path(
         "images/<uuid:image_id>/favourite/", gallery_views.toggle_favourite, name="image_favourite"
     ),
+    path("images/<uuid:image_id>/rate/", gallery_views.rate_image, name="image_rate"),
     path("images/<uuid:image_id>/delete/", gallery_views.delete_image, name="image_delete"),
     path(
         "images/<uuid:image_id>/collections/",

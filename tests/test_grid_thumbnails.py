@@ -152,7 +152,7 @@ def test_a_share_link_serves_no_grid_of_an_image_it_does_not_share(alice: User, 
 
 
 def tiles(html: str) -> list[str]:
-    return re.findall(r'<li class="tile[^"]*">.*?</li>', html, re.S)
+    return re.findall(r'<li class="tile[^"]*"[^>]*>.*?</li>', html, re.S)
 
 
 def test_the_gallery_offers_the_grid_rendition_and_the_thumbnail_by_srcset(

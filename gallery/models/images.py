@@ -5,12 +5,15 @@ from typing import Any
 
 from django.conf import settings
 from django.core.files.storage import default_storage
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models, transaction
 from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from gallery import formats
+
+MAX_RATING = 5  # stars
 
 
 class ImageQuerySet(models.QuerySet["Image"]):
@@ -147,6 +150,13 @@ class Image(models.Model):
     prompt = models.TextField(_("prompt"))
     revised_prompt = models.TextField(_("revised prompt"), blank=True)
     favourite = models.BooleanField(_("favourite"), default=False)
+    rating = models.PositiveSmallIntegerField(
+        _("rating"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(MAX_RATING)],
+        help_text=_("1 to 5 stars, given in the gallery (keys 1-5) or on the image's page."),
+    )
     created_at = models.DateTimeField(_("created"), db_index=True)
 
     objects = ImageQuerySet.as_manager()
@@ -169,7 +179,15 @@ class Image(models.Model):
                 name="one_upload_per_file",
             ),
         ]
-        indexes = [models.Index(fields=["owner", "-id"], name="image_owner_newest")]
+        indexes = [
+            models.Index(fields=["owner", "-id"], name="image_owner_newest"),
+            # Rated images only (most are not): "rated at least" and "best rated first".
+            models.Index(
+                fields=["owner", "-rating", "-id"],
+                condition=Q(rating__isnull=False),
+                name="image_owner_rated",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.prompt[:60]} ({self.width}x{self.height} {self.format})"
@@ -197,6 +215,13 @@ class Image(models.Model):
     @property
     def alt_text(self) -> str:
         return (self.revised_prompt or self.prompt)[:300]
+
+    def rate(self, stars: int | None) -> None:
+        """Give 1-5 stars, or take the rating away (None or 0)."""
+        if stars is not None and not 0 <= stars <= MAX_RATING:
+            raise ValueError(f"a rating is 0 to {MAX_RATING} stars, not {stars}")
+        self.rating = stars or None
+        self.save(update_fields=["rating"])
 
     def toggle_favourite(self) -> None:
         self.favourite = not self.favourite

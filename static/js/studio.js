@@ -267,3 +267,40 @@ document.addEventListener("DOMContentLoaded", () => {
   const zone = Intl.DateTimeFormat().resolvedOptions().timeZone || "";
   document.querySelectorAll("[data-detect-time-zone]").forEach((input) => { input.value = zone; });
 });
+
+// Ratings by key: 1-5 gives that many stars (the same key again takes them away), 0 clears; on an
+// image's page for that image, in the gallery for the tile that has the focus.
+document.addEventListener("keydown", (event) => {
+  if (!/^[0-5]$/.test(event.key) || event.altKey || event.ctrlKey || event.metaKey) return;
+  if (event.target.closest("input:not([type=checkbox]), textarea, select, [contenteditable]")) return;
+  const tile = event.target.closest(".tile");
+  const form = tile ? null : document.querySelector("form.rating");
+  if (form) {
+    event.preventDefault();
+    const button = form.querySelector(`[data-stars="${event.key}"]`);
+    if (button) button.click();
+    else form.querySelector(".star[aria-pressed=true]")?.click();  // 0: take the rating away
+    return;
+  }
+  const box = tile && tile.querySelector(".tile-select");
+  if (!box) return;
+  event.preventDefault();
+  const current = Number(tile.dataset.rating || 0);
+  const stars = Number(event.key) === current ? 0 : Number(event.key);
+  const body = new FormData();
+  body.set("stars", String(stars));
+  const headers = { ...JSON.parse(document.body.getAttribute("hx-headers") || "{}"), "HX-Request": "true" };
+  const page = new URL(tile.querySelector("a").href).pathname;  // the image's page: …/images/<uuid>/
+  fetch(`${page}rate/`, { method: "POST", body, headers, credentials: "same-origin" })
+    .then((response) => {
+      if (!response.ok) return;
+      tile.dataset.rating = String(stars);
+      let badge = tile.querySelector(".tile-rating");
+      if (!badge) {
+        badge = document.createElement("span");
+        badge.className = "tile-rating";
+        tile.append(badge);
+      }
+      badge.textContent = stars ? "★".repeat(stars) : "";
+    });
+});
