@@ -304,3 +304,45 @@ document.addEventListener("keydown", (event) => {
       badge.textContent = stars ? "★".repeat(stars) : "";
     });
 });
+
+// Keyboard triage in the gallery, from a tile's link: arrows move between tiles (up and down to
+// the nearest tile in the row above or below; mirrored in Arabic), Space selects, F favourites.
+function tileLinks() { return [...document.querySelectorAll("#gallery .tile > a")]; }
+function nearestInRow(links, from, direction) {
+  const here = from.getBoundingClientRect();
+  const middle = here.left + here.width / 2;
+  const rows = links.map((link) => link.getBoundingClientRect())
+    .map((box, index) => ({ index, top: box.top, middle: box.left + box.width / 2 }))
+    .filter((box) => (direction > 0 ? box.top > here.top + 4 : box.top < here.top - 4));
+  if (!rows.length) return null;
+  const rowTop = direction > 0 ? Math.min(...rows.map((b) => b.top)) : Math.max(...rows.map((b) => b.top));
+  const row = rows.filter((box) => Math.abs(box.top - rowTop) < 4);
+  row.sort((a, b) => Math.abs(a.middle - middle) - Math.abs(b.middle - middle));
+  return links[row[0].index];
+}
+document.addEventListener("keydown", (event) => {
+  const link = event.target.closest && event.target.closest("#gallery .tile > a");
+  if (!link || event.altKey || event.ctrlKey || event.metaKey) return;
+  const tile = link.closest(".tile");
+  const links = tileLinks();
+  const at = links.indexOf(link);
+  const rtl = document.documentElement.dir === "rtl";
+  let next = null;
+  if (event.key === "ArrowRight") next = links[at + (rtl ? -1 : 1)];
+  else if (event.key === "ArrowLeft") next = links[at + (rtl ? 1 : -1)];
+  else if (event.key === "ArrowDown") next = nearestInRow(links, link, 1);
+  else if (event.key === "ArrowUp") next = nearestInRow(links, link, -1);
+  else if (event.key === " ") {
+    event.preventDefault();
+    const box = tile.querySelector(".tile-select");
+    box.checked = !box.checked;
+    box.dispatchEvent(new Event("change", { bubbles: true }));
+    return;
+  } else if (event.key === "f" || event.key === "F") {
+    event.preventDefault();
+    tile.querySelector("button.favourite")?.click();
+    return;
+  } else return;
+  event.preventDefault();
+  if (next) { next.focus(); next.scrollIntoView({ block: "nearest" }); }
+});
