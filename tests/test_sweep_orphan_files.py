@@ -45,7 +45,7 @@ def image(alice: User) -> Image:
 
 
 def age(media_root: Path, image: Image, minutes: float) -> None:
-    for name in (image.file.name, image.thumbnail.name):
+    for name in (image.file.name, image.thumbnail.name, image.grid.name):
         then = time.time() - minutes * 60
         os.utime(media_root / name, (then, then))
 
@@ -56,6 +56,7 @@ def test_it_deletes_an_old_orphan_and_keeps_referenced_and_fresh_files(
     age(media_root, image, 600)
     old_original = put(media_root, "originals/2026/01/dead.png", 120)
     old_thumbnail = put(media_root, "thumbnails/2026/01/dead.webp", 120)
+    old_grid = put(media_root, "grid/2026/01/dead.webp", 120)
     in_flight = put(media_root, "originals/2026/05/in-flight.png", 5)
     unrelated = put(media_root, "exports/old.zip", 600)
 
@@ -63,12 +64,14 @@ def test_it_deletes_an_old_orphan_and_keeps_referenced_and_fresh_files(
 
     assert not old_original.exists()
     assert not old_thumbnail.exists()
+    assert not old_grid.exists()
     assert in_flight.exists()
     assert unrelated.exists()
     assert (media_root / image.file.name).exists()
     assert (media_root / image.thumbnail.name).exists()
+    assert (media_root / image.grid.name).exists()
     assert "Deleted originals/2026/01/dead.png" in output
-    assert "Deleted 2 orphan file(s)" in output
+    assert "Deleted 3 orphan file(s)" in output
     assert "kept 1 unreferenced file(s) younger than 60 minutes" in output
 
 

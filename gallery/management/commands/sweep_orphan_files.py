@@ -16,12 +16,12 @@ from django.utils import timezone
 
 from gallery.models import Image
 
-PREFIXES = ("originals", "thumbnails")
+PREFIXES = ("originals", "thumbnails", "grid")
 BATCH = 400  # two IN lists per query, under SQLite's old 999-parameter limit
 
 
 class Command(BaseCommand):
-    help = "Delete files under originals/ and thumbnails/ that no image refers to."
+    help = "Delete files under originals/, thumbnails/ and grid/ that no image refers to."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
@@ -77,10 +77,9 @@ class Command(BaseCommand):
 
 def referenced_names() -> set[str]:
     names: set[str] = set()
-    rows = Image.objects.values_list("file", "thumbnail").order_by().iterator(chunk_size=5000)
-    for original, thumbnail in rows:
-        names.add(original)
-        names.add(thumbnail)
+    columns = ("file", "thumbnail", "grid")
+    for row in Image.objects.values_list(*columns).order_by().iterator(chunk_size=5000):
+        names.update(name for name in row if name)
     return names
 
 
@@ -100,6 +99,7 @@ def still_unreferenced(names: list[str]) -> Iterator[str]:
     """`names` minus any a row committed since the set was read now refers to."""
     for start in range(0, len(names), BATCH):
         batch = names[start : start + BATCH]
-        rows = Image.objects.filter(Q(file__in=batch) | Q(thumbnail__in=batch))
-        now_referenced = {name for pair in rows.values_list("file", "thumbnail") for name in pair}
+        rows = Image.objects.filter(Q(file__in=batch) | Q(thumbnail__in=batch) | Q(grid__in=batch))
+        columns = rows.values_list("file", "thumbnail", "grid")
+        now_referenced = {name for row in columns for name in row if name}
         yield from (name for name in batch if name not in now_referenced)
