@@ -9,7 +9,7 @@ from typing import Any
 from django import forms
 from django.contrib.auth.models import User
 from django.db import connections
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.http import QueryDict
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from gallery import formats
 from gallery.days import DayField
 from gallery.models import Collection, Image
+from gallery.models.images import MAX_RATING
 from gallery.search import search_words
 from imagegen.models import ImageModel
 
@@ -28,6 +29,8 @@ COUNT_SAMPLED = 3  # matches enough among those to scale, roughly ("about")
 COUNT_BOUND = 1000  # a rare search is counted exactly up to here, then "more than"
 # The gallery's orders, by the `sort` field's values; each a keyset on the image id.
 ORDERS = {"": "-id", "oldest": "id"}
+BEST_RATED = "rating"  # rated images only, most stars first: a keyset on (rating, id)
+RATED_CURSOR = re.compile(r"([1-5])\.([0-9]{1,18})")
 FORMATS = list(formats.LABELS.items())
 
 
@@ -80,8 +83,17 @@ class GalleryFilters(forms.Form):
     sort = forms.ChoiceField(
         label=_("Sort"),
         required=False,
-        # Ratings (issue 12) add ("rating", _("Best rated first")) here and its order in ORDERS.
-        choices=[("", _("Newest first")), ("oldest", _("Oldest first"))],
+        choices=[
+            ("", _("Newest first")),
+            ("oldest", _("Oldest first")),
+            (BEST_RATED, _("Best rated first")),
+        ],
+    )
+    rating = forms.ChoiceField(
+        label=_("Rating"),
+        required=False,
+        choices=[("", _("Any")), *[(str(n), "★" * n + "+") for n in range(1, MAX_RATING + 1)]],
+        help_text=_("At least this many stars."),
     )
 
     def __init__(self, data: Any, *, user: User) -> None:
@@ -119,6 +131,8 @@ class GalleryFilters(forms.Form):
             images = images.filter(created_at__lt=start_of(values["until"], days_after=1))
         if values.get("favourites"):
             images = images.filter(favourite=True)
+        if values.get("rating"):
+            images = images.filter(rating__gte=int(values["rating"]))
         if values.get("origin"):
             images = images.filter(origin=values["origin"])
         if self.stacks(values):
@@ -227,19 +241,33 @@ def cursor_of(before: str | None) -> int | None:
 
 def page_of(
     images: QuerySet[Image], before: str | None, sort: str = ""
-) -> tuple[list[Image], int | None]:
+) -> tuple[list[Image], str | None]:
     """One page in the order `sort` (newest first by default), after the keyset cursor
-    `before` (an image id: the last one shown, whichever the order); no OFFSET scans.
+    `before` (the last image shown: its id, or for the best rated "stars.id"); no OFFSET scans.
 
     Returns the images and the cursor for the next page (None on the last page).
     """
+    if sort == BEST_RATED:
+        return _best_rated_page(images, before)
     order = ORDERS.get(sort, ORDERS[""])
     beyond = "id__lt" if order.startswith("-") else "id__gt"
     if cursor := cursor_of(before):
         images = images.filter(**{beyond: cursor})
     rows = list(images.order_by(order)[: PAGE_SIZE + 1])
     if len(rows) > PAGE_SIZE:
-        return rows[:PAGE_SIZE], rows[PAGE_SIZE - 1].id
+        return rows[:PAGE_SIZE], str(rows[PAGE_SIZE - 1].id)
+    return rows, None
+
+
+def _best_rated_page(images: QuerySet[Image], before: str | None) -> tuple[list[Image], str | None]:
+    images = images.filter(rating__isnull=False)
+    if before and (found := RATED_CURSOR.fullmatch(before)):
+        stars, last = int(found[1]), int(found[2])
+        images = images.filter(Q(rating__lt=stars) | Q(rating=stars, id__lt=last))
+    rows = list(images.order_by("-rating", "-id")[: PAGE_SIZE + 1])
+    if len(rows) > PAGE_SIZE:
+        last_shown = rows[PAGE_SIZE - 1]
+        return rows[:PAGE_SIZE], f"{last_shown.rating}.{last_shown.id}"
     return rows, None
 
 

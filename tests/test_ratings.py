@@ -55,3 +55,35 @@ def test_the_model_refuses_a_rating_out_of_range(alice, make_image) -> None:
         image.rate(6)
     image.rate(5)
     assert Image.objects.get(pk=image.pk).rating == 5
+
+
+def uuids_in(page: str, images: list[Image]) -> list[Image]:
+    """The images of `images` that the page shows, in the page's order."""
+    found = [(page.find(f'value="{image.uuid}"'), image) for image in images]
+    return [image for at, image in sorted(found, key=lambda pair: pair[0]) if at >= 0]
+
+
+def test_filter_by_stars_and_sort_best_rated_first_page_by_page(
+    alice_client, alice, make_image, monkeypatch
+) -> None:
+    images = [make_image(alice, prompt=f"a tin robot {n}") for n in range(6)]
+    for image, stars in zip(images, [5, None, 3, 5, 1, 4], strict=True):
+        if stars:
+            image.rate(stars)
+    at_least_4 = alice_client.get(reverse("image_list"), {"rating": "4"}).content.decode()
+    assert set(uuids_in(at_least_4, images)) == {images[0], images[3], images[5]}
+    monkeypatch.setattr("gallery.filters.PAGE_SIZE", 2)
+    url = reverse("image_list")
+    first = alice_client.get(url, {"sort": "rating"}).content.decode()
+    # Most stars first, the newest first among equals; unrated images are left out.
+    assert uuids_in(first, images) == [images[3], images[0]]
+    assert f"before=5.{images[0].pk}" in first
+    second = alice_client.get(url, {"sort": "rating", "before": f"5.{images[0].pk}"})
+    assert uuids_in(second.content.decode(), images) == [images[5], images[2]]
+    third = alice_client.get(url, {"sort": "rating", "before": f"3.{images[2].pk}"})
+    assert uuids_in(third.content.decode(), images) == [images[4]]
+    # A cursor that is not one is the first page, never an error.
+    for junk in ("9.1", "5.x", "²", "5.1.1"):
+        response = alice_client.get(url, {"sort": "rating", "before": junk})
+        assert response.status_code == 200
+        assert uuids_in(response.content.decode(), images) == [images[3], images[0]]
