@@ -42,7 +42,8 @@ COLLECTION = "Seascapes"
 # Not words of any language: names of formats, the upstream service and its settings, and
 # acronyms that many languages write in Latin letters.
 NAMES = ["SHA-256", "COMETAPI_KEY", "COMETAPI_BASE_URL", "CometAPI", "Base64", "JPEG", "WebP"]
-NAMES += ["PNG", "GIF", "SVG", "JSON", "HTTP", "HD", "URL", "ZIP"]
+NAMES += ["PNG", "GIF", "SVG", "JSON", "HTTP", "HD", "URL", "ZIP", "zip"]
+NAMES += ["UTC"]  # a time zone's name (the settings page, share expiry)
 
 
 @pytest.fixture(autouse=True)
