@@ -157,6 +157,14 @@ class GalleryFilters(forms.Form):
         return self._valid_values().get("sort", "") if self.is_bound else ""
 
     @property
+    def panel_in_use(self) -> bool:
+        """Whether a filter inside the Filters panel narrows the gallery (a search or a sort
+        alone leaves the panel shut, so the images stay near the top, on a phone above all)."""
+        if not self.is_bound:
+            return False
+        return any(v for name, v in self._valid_values().items() if name not in {"q", "sort"})
+
+    @property
     def panel_errors(self) -> bool:
         """Whether a field inside the collapsed Filters panel has an error (it opens then)."""
         return any(name not in {"q", "sort"} for name in self.errors)

@@ -325,3 +325,12 @@ def test_the_collection_page_searches_words_too(
     response = alice_client.get(url, {"q": "sofa ginger"})
     assert listed(response) == [SOFA]
     assert response.context["count"].number == 1
+
+
+def test_a_search_alone_leaves_the_panel_shut_and_a_panel_filter_opens_it(
+    alice: User, alice_client: Client
+) -> None:
+    html = alice_client.get(reverse("image_list"), {"q": "owl"}).content.decode()
+    assert '<details class="filter-more">' in html  # the chip says what is searched
+    html = alice_client.get(reverse("image_list"), {"q": "owl", "format": "png"}).content.decode()
+    assert '<details class="filter-more" open>' in html
