@@ -12,7 +12,7 @@ from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
 from imagegen.models import Profile
-from imagegen.models.people import time_zone_names
+from imagegen.models.people import is_time_zone
 
 SESSION_KEY = "time_zone"  # the profile's zone, read once per session ("" for the server's)
 DETECTED = "time_zone"  # the hidden field the sign-in and sign-up forms fill from the browser
@@ -30,7 +30,7 @@ class PersonTimeZoneMiddleware:
             if SESSION_KEY not in request.session:
                 request.session[SESSION_KEY] = Profile.of(request.user).time_zone
             name = request.session[SESSION_KEY]
-        if name in time_zone_names():
+        if is_time_zone(name):
             timezone.activate(zoneinfo.ZoneInfo(name))
         else:
             timezone.deactivate()  # the server's TIME_ZONE
@@ -50,7 +50,7 @@ def remember_detected_time_zone(
     profile = Profile.of(user)
     detected = request.POST.get(DETECTED, "") if request.method == "POST" else ""
     keep_as_is = profile.time_zone_chosen or profile.time_zone == detected
-    if detected in time_zone_names() and not keep_as_is:
+    if is_time_zone(detected) and not keep_as_is:
         profile.time_zone = detected
         profile.save(update_fields=["time_zone"])
     request.session[SESSION_KEY] = profile.time_zone

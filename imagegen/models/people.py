@@ -16,8 +16,18 @@ def time_zone_names() -> list[str]:
     return sorted(zoneinfo.available_timezones() - {"localtime", "Factory"})
 
 
+@cache
+def _known_time_zones() -> frozenset[str]:
+    return frozenset(time_zone_names())
+
+
+def is_time_zone(name: str) -> bool:
+    """Whether `name` is a time zone this machine knows (asked on every signed-in request)."""
+    return name in _known_time_zones()
+
+
 def validate_time_zone(name: str) -> None:
-    if name not in time_zone_names():
+    if not is_time_zone(name):
         raise ValidationError(_("“%(name)s” is not a time zone."), params={"name": name})
 
 
