@@ -40,22 +40,10 @@ def generate(request: HtmxHttpRequest) -> HttpResponse:
     made: list[Generation] = []
     try:
         if request.method == "POST" and "switch_model" not in request.POST:
-            form = GenerateForm(request.POST, request.FILES, owner=request.user)
-            others = (
-                companions(form, request.POST, request.FILES, request.user)
-                if form.is_valid()
-                else []
-            )
-            if form.is_valid() and others:  # one prompt, several models: they land together
-                comparison = submit_comparison(request.user, [form, *(c.form for c in others)])
-                if request.htmx:
-                    return HttpResponseClientRedirect(comparison.get_absolute_url())
-                return redirect(comparison.get_absolute_url())
-            if form.is_valid():
-                made = [submit_generation(request.user, form)]
-                if not request.htmx:
-                    return redirect("generation", generation_id=made[0].pk)
-                form = GenerateForm(initial=initial_from(request.POST), owner=request.user)
+            submitted = _submit(request)
+            if isinstance(submitted, HttpResponse):
+                return submitted
+            form, made = submitted
         else:
             form = GenerateForm(initial=_initial_values(request), owner=request.user)
     except NoModelAvailable:
@@ -68,6 +56,26 @@ def generate(request: HtmxHttpRequest) -> HttpResponse:
         context["collections"] = own_collections(request.user) if made else []
         return render(request, "imagegen/generate.html#panel", context)
     return _feed(request, "imagegen/generate.html", context)
+
+
+def _submit(request: HtmxHttpRequest) -> HttpResponse | tuple[GenerateForm, list[Generation]]:
+    """The form posted: where the page goes next, or the form to draw again (with its errors,
+    or fresh with the same values for the next job) and the jobs it made."""
+    form = GenerateForm(request.POST, request.FILES, owner=request.user)
+    if not form.is_valid():
+        return form, []
+    others = companions(form, request.POST, request.FILES, request.user)
+    if others and form.is_valid():  # one prompt, several models: they land together
+        comparison = submit_comparison(request.user, [form, *(c.form for c in others)])
+        if request.htmx:
+            return HttpResponseClientRedirect(comparison.get_absolute_url())
+        return redirect(comparison.get_absolute_url())
+    if not form.is_valid():  # a model ticked beside it cannot take the request
+        return form, []
+    made = [submit_generation(request.user, form)]
+    if not request.htmx:
+        return redirect("generation", generation_id=made[0].pk)
+    return GenerateForm(initial=initial_from(request.POST), owner=request.user), made
 
 
 @require_POST
