@@ -14,10 +14,10 @@ from typing import Any
 import pytest
 from django.core import serializers
 from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 
 from gallery.search import search_images
 from imagegen.models import ImageModel
+from tests.migration_steps import migrate, migrate_to_latest
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -61,13 +61,6 @@ KEPT = [
 CREATED = datetime.datetime(2026, 3, 1, 12, 0, tzinfo=datetime.UTC)
 
 
-def migrate(targets: list[tuple[str, str]]) -> Any:
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(targets)
-    return executor.loader.project_state(targets).apps
-
-
 @pytest.fixture(autouse=True, scope="module")
 def shipped_models_put_back(django_db_setup: None, django_db_blocker: Any) -> Iterator[None]:
     """Each test here ends by emptying every table (transaction=True), the rows the data
@@ -85,7 +78,7 @@ def shipped_models_put_back(django_db_setup: None, django_db_blocker: Any) -> It
 def old_apps() -> Any:
     apps = migrate(BEFORE)
     yield apps
-    migrate(MigrationExecutor(connection).loader.graph.leaf_nodes())
+    migrate_to_latest()
 
 
 def make_rows(apps: Any) -> dict[str, Any]:
@@ -202,7 +195,7 @@ def test_search_finds_old_and_new_images_after_the_migration(old_apps: Any) -> N
     rows = make_rows(old_apps)
 
     # The live model, for its search, needs every later column too: on to the latest.
-    after = migrate(MigrationExecutor(connection).loader.graph.leaf_nodes())
+    after = migrate_to_latest()
 
     from gallery.models import Image
 

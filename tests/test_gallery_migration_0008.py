@@ -12,10 +12,10 @@ from typing import Any
 
 import pytest
 from django.core import serializers
-from django.db import IntegrityError, connection, transaction
-from django.db.migrations.executor import MigrationExecutor
+from django.db import IntegrityError, transaction
 
 from imagegen.models import ImageModel
+from tests.migration_steps import migrate, migrate_to_latest
 from tests.test_gallery_migration_0007 import image_row
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -38,13 +38,6 @@ LINK_FIELDS = [
 ]
 
 
-def migrate(targets: list[tuple[str, str]]) -> Any:
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(targets)
-    return executor.loader.project_state(targets).apps
-
-
 @pytest.fixture(autouse=True, scope="module")
 def shipped_models_put_back(django_db_setup: None, django_db_blocker: Any) -> Iterator[None]:
     """Each test here ends by emptying every table (transaction=True): put the shipped models
@@ -61,7 +54,7 @@ def shipped_models_put_back(django_db_setup: None, django_db_blocker: Any) -> It
 def old_apps() -> Any:
     apps = migrate(BEFORE)
     yield apps
-    migrate(MigrationExecutor(connection).loader.graph.leaf_nodes())
+    migrate_to_latest()
 
 
 def make_rows(apps: Any) -> dict[str, Any]:

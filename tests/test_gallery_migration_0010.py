@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 
+from tests.migration_steps import migrate, migrate_to_latest
 from tests.test_gallery_migration_0007 import (
     PROMPTS,
     TRIGGERS,
@@ -24,18 +24,11 @@ BEFORE = [("gallery", "0009_grid_thumbnails")]
 AFTER = [("gallery", "0010_ratings")]
 
 
-def migrate(targets: list[tuple[str, str]]) -> Any:
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(targets)
-    return executor.loader.project_state(targets).apps
-
-
 @pytest.fixture
 def old_apps() -> Any:
     apps = migrate(BEFORE)
     yield apps
-    migrate(MigrationExecutor(connection).loader.graph.leaf_nodes())
+    migrate_to_latest()
 
 
 def make_rows(apps: Any) -> tuple[Any, list[Any]]:

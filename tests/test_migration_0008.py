@@ -8,10 +8,10 @@ from typing import Any
 import pytest
 from django.core import serializers
 from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 
 from imagegen.catalogue import schema_errors, shipped_model
 from imagegen.models import ImageModel
+from tests.migration_steps import migrate, migrate_to_latest
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -19,13 +19,6 @@ BEFORE = [("imagegen", "0007_edits_and_references")]
 AFTER = [("imagegen", "0008_presets_and_advanced_parameters")]
 OLD_ENTRY = {"name": "response_format", "kind": "choice", "label": "Response format",
              "choices": ["url", "b64_json"], "default": "url", "send_default": True}  # fmt: skip
-
-
-def migrate(targets: list[tuple[str, str]]) -> Any:
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(targets)
-    return executor.loader.project_state(targets).apps
 
 
 @pytest.fixture(scope="module")
@@ -47,7 +40,7 @@ def old_apps(shipped_rows: str) -> Any:
         row.save()
     apps = migrate(BEFORE)
     yield apps
-    migrate(MigrationExecutor(connection).loader.graph.leaf_nodes())
+    migrate_to_latest()
 
 
 def parameters_of(apps: Any, name: str) -> dict[str, dict[str, Any]]:

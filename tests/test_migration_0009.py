@@ -7,22 +7,14 @@ from typing import Any
 
 import pytest
 from django.core import serializers
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 
 from imagegen.models import ImageModel
+from tests.migration_steps import migrate, migrate_to_latest
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 BEFORE = [("imagegen", "0008_presets_and_advanced_parameters")]
 AFTER = [("imagegen", "0009_people_time_zones")]
-
-
-def migrate(targets: list[tuple[str, str]]) -> Any:
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(targets)
-    return executor.loader.project_state(targets).apps
 
 
 @pytest.fixture(scope="module")
@@ -40,7 +32,7 @@ def shipped_rows(django_db_setup: None, django_db_blocker: Any) -> Iterator[str]
 @pytest.fixture
 def old_apps(shipped_rows: str) -> Iterator[Any]:
     yield migrate(BEFORE)
-    migrate(MigrationExecutor(connection).loader.graph.leaf_nodes())
+    migrate_to_latest()
 
 
 def test_profiles_arrive_and_leave_without_touching_anyone(old_apps: Any) -> None:

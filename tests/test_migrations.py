@@ -11,18 +11,12 @@ from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
 from imagegen.catalogue import resolve, schema_errors, shipped_model
+from tests.migration_steps import migrate
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 AFTER = [("imagegen", "0006_model_schemas")]
 LATEST = [("imagegen", "0008_presets_and_advanced_parameters")]
-
-
-def migrate(targets: list[tuple[str, str]]) -> Any:
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(targets)
-    return executor.loader.project_state(targets).apps
 
 
 @pytest.fixture
