@@ -36,7 +36,8 @@ def past_prompts(user: Any, query: str = "", page: Any = 1) -> Page:
     """One page of the person's distinct prompts containing `query` (any case where the
     database folds it: SQLite folds ASCII only), newest use first."""
     jobs = Generation.objects.for_user(user)
-    query = query.strip()[:LONGEST_QUERY]
+    # No prompt holds a NUL byte (PostgreSQL refuses one in text): it is no part of a search.
+    query = query.replace("\x00", "").strip()[:LONGEST_QUERY]
     if query:
         jobs = jobs.filter(prompt__icontains=query)
     newest = jobs.order_by("-created_at").values("pk")[:MOST_JOBS]

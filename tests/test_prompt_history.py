@@ -131,3 +131,8 @@ def test_the_generate_page_opens_it_from_the_form(alice_client: Client) -> None:
     assert 'hx-get="/prompts/" hx-trigger="toggle once"' in page
     assert '<a href="/prompts/">Open your prompt history</a>' in page  # without JavaScript
     assert 'src="/static/js/form_tools.js" defer' in page
+
+
+def test_a_nul_byte_in_the_search_is_no_error(alice_client) -> None:
+    response = alice_client.get("/prompts/", {"q": "cat\x00"})
+    assert response.status_code == 200
