@@ -17,8 +17,16 @@ MAX_RATING = 5  # stars
 
 
 class ImageQuerySet(models.QuerySet["Image"]):
+    def kept(self) -> "ImageQuerySet":
+        """Images not in the Trash: the only ones anything but the Trash page shows or shares."""
+        return self.filter(trashed_at__isnull=True)
+
     def for_user(self, user: Any) -> "ImageQuerySet":
-        return self.filter(owner=user)
+        """A person's images, out of the Trash."""
+        return self.filter(owner=user, trashed_at__isnull=True)
+
+    def in_trash_of(self, user: Any) -> "ImageQuerySet":
+        return self.filter(owner=user, trashed_at__isnull=False)
 
     def search(self, text: str) -> "ImageQuerySet":
         """Images whose prompt or revised prompt contains `text`, in any language."""
@@ -158,6 +166,10 @@ class Image(models.Model):
         help_text=_("1 to 5 stars, given in the gallery (keys 1-5) or on the image's page."),
     )
     created_at = models.DateTimeField(_("created"), db_index=True)
+    # When the image was moved to the Trash; None while it is kept. Every image trashed by one
+    # action shares the moment, so "Undo" restores exactly that action's images. Its files stay
+    # until gallery.trash purges it, TRASH_DAYS later.
+    trashed_at = models.DateTimeField(_("moved to the Trash"), null=True, blank=True)
 
     objects = ImageQuerySet.as_manager()
 
@@ -186,6 +198,12 @@ class Image(models.Model):
                 fields=["owner", "-rating", "-id"],
                 condition=Q(rating__isnull=False),
                 name="image_owner_rated",
+            ),
+            # Trashed images only (a few): the Trash page and the purge.
+            models.Index(
+                fields=["trashed_at"],
+                condition=Q(trashed_at__isnull=False),
+                name="image_trashed",
             ),
         ]
 
