@@ -191,13 +191,19 @@ class Image(models.Model):
                 name="one_upload_per_file",
             ),
         ]
+        # The gallery's own indexes hold kept images only: a search's scan of a person's newest
+        # rows then reads the index alone, never a row to learn whether it is in the Trash.
         indexes = [
-            models.Index(fields=["owner", "-id"], name="image_owner_newest"),
+            models.Index(
+                fields=["owner", "-id"],
+                condition=Q(trashed_at__isnull=True),
+                name="image_owner_kept_newest",
+            ),
             # Rated images only (most are not): "rated at least" and "best rated first".
             models.Index(
                 fields=["owner", "-rating", "-id"],
-                condition=Q(rating__isnull=False),
-                name="image_owner_rated",
+                condition=Q(rating__isnull=False, trashed_at__isnull=True),
+                name="image_owner_kept_rated",
             ),
             # Trashed images only (a few): the Trash page and the purge.
             models.Index(
