@@ -79,7 +79,8 @@ def shared_images(link: ShareLink) -> ImageQuerySet:
     comparison's."""
     # Filtering on the owner too is a second lock: an image of someone else's could never be
     # shown, even if it were wrongly put into the collection.
-    images = Image.objects.filter(owner_id=link.owner_id)
+    # Trashed images leave every link at once.
+    images = Image.objects.kept().filter(owner_id=link.owner_id)
     if link.image_id is not None:
         return images.filter(pk=link.image_id)
     if link.comparison is not None:

@@ -131,7 +131,7 @@ class Comparison(models.Model):
     def images(self) -> ImageQuerySet:
         """Every image this comparison shows: its images, and the images its jobs made. Only
         ever its owner's, whatever its entries point at."""
-        mine = Image.objects.filter(owner_id=self.owner_id)
+        mine = Image.objects.kept().filter(owner_id=self.owner_id)
         return mine.filter(
             Q(comparison_entries__comparison=self)
             | Q(generation__comparison_entries__comparison=self)

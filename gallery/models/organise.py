@@ -17,7 +17,8 @@ class CollectionQuerySet(models.QuerySet["Collection"]):
         return self.filter(owner=user)
 
     def with_counts(self) -> "CollectionQuerySet":
-        return self.annotate(image_count=models.Count("images"))
+        kept = models.Q(images__trashed_at__isnull=True)
+        return self.annotate(image_count=models.Count("images", filter=kept))
 
 
 class Collection(models.Model):
