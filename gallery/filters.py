@@ -285,7 +285,8 @@ def count_versions(page: list[Image], *, stacked: bool) -> None:
     counts: dict[int, int] = {}
     if stacked:
         counts = dict(
-            Image.objects.filter(stack_root__in=[image.pk for image in page])
+            Image.objects.kept()
+            .filter(stack_root__in=[image.pk for image in page])
             .values_list("stack_root")
             .annotate(count=Count("id"))
         )
