@@ -9,7 +9,7 @@ from typing import Any
 from django import forms
 from django.contrib.auth.models import User
 from django.db import connections
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Q, QuerySet
 from django.http import QueryDict
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 
 from gallery import formats
 from gallery.days import DayField
+from gallery.grid import TILE_FIELDS, GridImage
 from gallery.models import Collection, Image
 from gallery.models.images import MAX_RATING
 from gallery.search import search_words
@@ -99,9 +100,8 @@ class GalleryFilters(forms.Form):
     def __init__(self, data: Any, *, user: User) -> None:
         super().__init__(data)
         everything = [("", _("All"))]
-        self.fields["model"].choices = everything + [
-            (m.name, m.label) for m in ImageModel.objects.only("name", "label")
-        ]
+        models = ImageModel.objects.values_list("name", "label")
+        self.fields["model"].choices = everything + list(models)
         self.fields["format"].choices = everything + FORMATS
         self.collections = list(Collection.objects.for_user(user).only("uuid", "name"))
         self.fields["collection"].choices = everything + [
@@ -249,11 +249,12 @@ def cursor_of(before: str | None) -> int | None:
 
 def page_of(
     images: QuerySet[Image], before: str | None, sort: str = ""
-) -> tuple[list[Image], str | None]:
+) -> tuple[list[GridImage], str | None]:
     """One page in the order `sort` (newest first by default), after the keyset cursor
     `before` (the last image shown: its id, or for the best rated "stars.id"); no OFFSET scans.
 
-    Returns the images and the cursor for the next page (None on the last page).
+    Returns the images, each with the columns its tile reads (gallery.grid.GridImage), and the
+    cursor for the next page (None on the last page).
     """
     if sort == BEST_RATED:
         return _best_rated_page(images, before)
@@ -261,38 +262,51 @@ def page_of(
     beyond = "id__lt" if order.startswith("-") else "id__gt"
     if cursor := cursor_of(before):
         images = images.filter(**{beyond: cursor})
-    rows = list(images.order_by(order)[: PAGE_SIZE + 1])
+    rows = tiles_of(images.order_by(order))
     if len(rows) > PAGE_SIZE:
         return rows[:PAGE_SIZE], str(rows[PAGE_SIZE - 1].id)
     return rows, None
 
 
-def _best_rated_page(images: QuerySet[Image], before: str | None) -> tuple[list[Image], str | None]:
+def _best_rated_page(
+    images: QuerySet[Image], before: str | None
+) -> tuple[list[GridImage], str | None]:
     images = images.filter(rating__isnull=False)
     if before and (found := RATED_CURSOR.fullmatch(before)):
         stars, last = int(found[1]), int(found[2])
         images = images.filter(Q(rating__lt=stars) | Q(rating=stars, id__lt=last))
-    rows = list(images.order_by("-rating", "-id")[: PAGE_SIZE + 1])
+    rows = tiles_of(images.order_by("-rating", "-id"))
     if len(rows) > PAGE_SIZE:
         last_shown = rows[PAGE_SIZE - 1]
         return rows[:PAGE_SIZE], f"{last_shown.rating}.{last_shown.id}"
     return rows, None
 
 
-def count_versions(page: list[Image], *, stacked: bool) -> None:
+def tiles_of(images: QuerySet[Image]) -> list[GridImage]:
+    """A page and one more (to know whether another follows), as the tiles read them."""
+    return [GridImage(row) for row in images.values_list(*TILE_FIELDS)[: PAGE_SIZE + 1]]
+
+
+# Counted with one plain statement: built through the ORM (kept(), filter, values, annotate)
+# the same query cost 0.9 ms, 0.06 of it SQLite's.
+VERSIONS_SQL = (
+    "SELECT stack_root_id, COUNT(*) FROM gallery_image"
+    " WHERE trashed_at IS NULL AND stack_root_id IN ({}) GROUP BY stack_root_id"
+)
+
+
+def count_versions(page: list[GridImage], *, stacked: bool) -> None:
     """Set `version_count` on each image of the page: for a first version in a stacked view,
-    itself and the versions behind it (in one query); 0 for any other."""
+    itself and the kept versions behind it (in one query); 0 for any other."""
     counts: dict[int, int] = {}
-    if stacked:
-        counts = dict(
-            Image.objects.kept()
-            .filter(stack_root__in=[image.pk for image in page])
-            .values_list("stack_root")
-            .annotate(count=Count("id"))
-        )
+    if stacked and page:
+        ids = [image.pk for image in page]
+        with connections[Image.objects.db].cursor() as cursor:
+            cursor.execute(VERSIONS_SQL.format(", ".join(["%s"] * len(ids))), ids)
+            counts = dict(cursor.fetchall())
     for image in page:
         behind = counts.get(image.pk, 0)
-        image.version_count = behind + 1 if behind else 0  # type: ignore[attr-defined]
+        image.version_count = behind + 1 if behind else 0
 
 
 def neighbours(images: QuerySet[Image], image: Image) -> tuple[Image | None, Image | None]:

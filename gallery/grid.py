@@ -1,10 +1,11 @@
 """The gallery grid: each tile's values computed once in Python, and the tile size a person chose.
 
-A tile (templates/includes/gallery_tile.html) is drawn from a `Tile` rather than from template
-logic: reversing four URLs, translating two phrases and counting the job's images per tile cost
-more than the rest of the page together (bench/gallery_page.py). Here each URL is a prefix
-reversed once per page plus the image's UUID, each phrase is translated once per page, and the
-page's jobs are grouped in one pass.
+The page's tiles are drawn here in one call (`tiles`, the `{% grid_tiles %}` tag of
+templates/gallery/image_list.html), not by a template per tile: reversing four URLs, translating
+two phrases and counting the job's images per tile cost more than the rest of the page together,
+and an `{% include %}` per tile cost as much again as drawing it (bench/gallery_page.py). Here
+each URL is a prefix reversed once per page plus the image's UUID, each phrase is translated
+once per page, and the page's jobs are grouped in one pass.
 
 The layout is justified rows in CSS alone (static/css/gallery.css): a tile's flex-grow and basis
 are its aspect ratio, so every image in a row has the same height and none is cropped. The
@@ -18,12 +19,46 @@ from uuid import UUID
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
-from django.urls import get_script_prefix, reverse
+from django.urls import reverse
 from django.utils.safestring import SafeString, mark_safe
-from django.utils.translation import get_language, gettext, ngettext, pgettext
+from django.utils.translation import gettext, ngettext, pgettext
 from django.views.decorators.http import require_POST
 
 from gallery.models import Image
+
+# The columns a tile reads (Page.tile, Image.alt_text and is_uploaded), all the page's query
+# loads (gallery.filters.page_of): not the found metadata, the file names, the hash or dates.
+TILE_FIELDS = (
+    "id", "uuid", "generation_id", "origin", "width", "height", "thumbnail_width",
+    "thumbnail_height", "grid", "grid_width", "model_name", "prompt", "revised_prompt",
+    "favourite", "rating",
+)  # fmt: skip
+
+
+class GridImage:
+    """An image as its tile needs it: the TILE_FIELDS columns, read as values, not as an Image.
+
+    Building 61 model instances took about 1 ms, as much as the page's query and its
+    compilation together (bench/gallery_page.py); these are plain attributes. `alt_text` and
+    `is_uploaded` are the model's own, `pk` its id, `version_count` set by count_versions."""
+
+    __slots__ = (*TILE_FIELDS, "version_count")
+    Origin = Image.Origin
+    alt_text = Image.alt_text
+    is_uploaded = Image.is_uploaded
+
+    def __init__(self, row: tuple[Any, ...]) -> None:
+        for name, value in zip(TILE_FIELDS, row, strict=True):
+            setattr(self, name, value)
+        self.version_count = 0
+
+    @property
+    def pk(self) -> int:
+        return self.id
+
+    def __repr__(self) -> str:
+        return f"<GridImage {self.id}>"
+
 
 SIZE_COOKIE = "gallery_tiles"
 SIZE_COOKIE_AGE = 365 * 24 * 3600
@@ -89,9 +124,8 @@ class Page:
     """What every tile of one rendered page shares, worked out on its first tile: the URLs as
     a prefix and a suffix around the image's UUID, the phrases translated once, the jobs."""
 
-    def __init__(self, key: tuple[Any, ...], images: list[Image], query: str, first: bool,
-                 size: str) -> None:  # fmt: skip
-        self.key, self.first, self.size = key, first, size
+    def __init__(self, images: list[GridImage], query: str, first: bool, size: str) -> None:
+        self.first, self.size = first, size
         self.query = escape(f"?{query}") if query else ""
         self.urls = {
             name: [
@@ -103,14 +137,16 @@ class Page:
         self.favourite = escape(gettext("Favourite"))
         self.uploaded = escape(gettext("Uploaded"))
         self.rated = gettext("Rated %(stars)s of 5")
+        self.place = gettext("%(place)s of %(count)s")
         self.jobs = job_places(images)
 
     def url(self, name: str, uuid: str) -> str:
         before, after = self.urls[name]
         return f"{before}{uuid}{after}"
 
-    def tile(self, image: Image, counter: int) -> SafeString:
-        """The tile's markup (TILE) for `image`, the `counter`th of the page (from 1)."""
+    def tile(self, image: GridImage, counter: int) -> str:
+        """The tile's markup (TILE) for `image`, the `counter`th of the page (from 1): every
+        value in it escaped or our own fixed text."""
         uuid = str(image.uuid)
         grid_src, thumb_src = self.url("image_grid", uuid), self.url("image_thumbnail", uuid)
         lazy = counter > EAGER or not self.first
@@ -134,43 +170,39 @@ class Page:
             classes += f" job job-{'ab'[parity]}"
             classes += " job-start" if place == 1 else ""
             classes += " job-end" if place == count else ""
-            job_place = " · " + escape(
-                gettext("%(place)s of %(count)s") % {"place": place, "count": count}
-            )
+            job_place = " · " + escape(self.place % {"place": place, "count": count})
         detail = self.url("image_detail", uuid)
-        return mark_safe(  # noqa: S308 (every value below is escaped or our own fixed text)
-            TILE.format(
-                classes=classes,
-                href=detail + self.query,
-                src=grid_src if srcset else thumb_src,
-                srcset=srcset,
-                width=image.thumbnail_width,
-                height=image.thumbnail_height,
-                alt=escape(image.alt_text),
-                loading=LAZY if lazy else HIGH_PRIORITY if counter <= PRIORITY else "",
-                prompt=escape(cut(image.prompt, 160)),
-                model=escape(image.model_name),
-                place=job_place,
-                uuid=uuid,
-                select=escape(self.select % {"prompt": cut(image.prompt, 60)}),
-                favourite_class=" is-favourite" if image.favourite else "",
-                favourite_url=self.url("image_favourite", uuid),
-                pressed="true" if image.favourite else "false",
-                favourite=self.favourite,
-                badges=self.badges(image, detail),
-                rating=image.rating or 0,
-                stars=self.stars(image),
-            )
+        return TILE.format(
+            classes=classes,
+            href=detail + self.query,
+            src=grid_src if srcset else thumb_src,
+            srcset=srcset,
+            width=image.thumbnail_width,
+            height=image.thumbnail_height,
+            alt=escape(image.alt_text),
+            loading=LAZY if lazy else HIGH_PRIORITY if counter <= PRIORITY else "",
+            prompt=escape(cut(image.prompt, 160)),
+            model=escape(image.model_name),
+            place=job_place,
+            uuid=uuid,
+            select=escape(self.select % {"prompt": cut(image.prompt, 60)}),
+            favourite_class=" is-favourite" if image.favourite else "",
+            favourite_url=self.url("image_favourite", uuid),
+            pressed="true" if image.favourite else "false",
+            favourite=self.favourite,
+            badges=self.badges(image, detail),
+            rating=image.rating or 0,
+            stars=self.stars(image),
         )
 
-    def stars(self, image: Image) -> str:
+    def stars(self, image: GridImage) -> str:
         """A rated image's stars (static/js/studio.js redraws them when a key rates it)."""
         if not image.rating:
             return ""
         said = escape(self.rated % {"stars": image.rating})
         return f'  <span class="tile-rating" title="{said}">{"★" * image.rating}</span>\n'
 
-    def badges(self, image: Image, detail: str) -> str:
+    def badges(self, image: GridImage, detail: str) -> str:
         versions = getattr(image, "version_count", 0)
         if not versions and not image.is_uploaded:
             return ""
@@ -184,11 +216,11 @@ class Page:
         return f'  <p class="tile-badges">{found}</p>\n'
 
 
-def job_places(images: list[Image]) -> dict[int, tuple[int, int, int]]:
+def job_places(images: list[GridImage]) -> dict[int, tuple[int, int, int]]:
     """For each image of a run of two or more adjacent images from one job: its place in the
     run, the run's length, and 0 or 1 alternating from one such run to the next; by image id."""
     places: dict[int, tuple[int, int, int]] = {}
-    run: list[Image] = []
+    run: list[GridImage] = []
     runs = 0
     for image in [*images, None]:
         if image is not None and run and image.generation_id == run[0].generation_id:
@@ -213,21 +245,40 @@ def ratio_class(ratio: float) -> int:
     return min(high, max(low, round(ratio * 100)))
 
 
-def page_for(context: Any) -> Page:
-    """The page's shared values, made on its first tile and kept on the request."""
-    request = context["request"]
+def tiles(context: Any) -> SafeString:
+    """Every tile of the page in the context (`images`), and on a first page the tile size
+    control before them: one call per page, so what the tiles share is worked out once."""
     images = context["images"]
-    cached = getattr(request, "_gallery_page", None)
-    key = (get_script_prefix(), get_language(), id(images))
-    if cached is None or cached.key != key:
-        query = context["filters"].query_string() if context.get("filters") else ""
-        first = bool(context.get("first_page"))
-        cached = Page(key, images, query, first, chosen_size(request))
-        request._gallery_page = cached  # type: ignore[attr-defined]
-    return cached
+    if not images:
+        return mark_safe("")
+    request = context["request"]
+    query = context["filters"].query_string() if context.get("filters") else ""
+    first = bool(context.get("first_page"))
+    size = chosen_size(request)
+    page = Page(images, query, first, size)
+    drawn = [size_tools(size)] if first else []
+    drawn += [page.tile(image, counter) for counter, image in enumerate(images, 1)]
+    return mark_safe("".join(drawn))  # noqa: S308 (each part is drawn safe)
 
 
-def size_control(context: Any) -> list[tuple[str, str, bool]]:
-    """The tile size buttons: (value, label, chosen)."""
-    size = chosen_size(context["request"])
-    return [(value, label, value == size) for value, label in size_labels()]
+SIZE_TOOLS = (
+    '<li class="grid-tools"><div class="tile-sizes" role="group" '
+    'aria-labelledby="tile-size-label"><span id="tile-size-label">{label}</span>{buttons}'
+    "</div></li>\n"
+)
+SIZE_BUTTON = (
+    '\n  <button type="submit" formaction="{action}" formmethod="post" formnovalidate '
+    'name="tiles" value="{value}" aria-pressed="{pressed}">{label}</button>'
+)
+
+
+def size_tools(size: str) -> str:
+    """The tile size control: a button per size, the chosen one pressed; each submits the
+    gallery's form to tile_size."""
+    action = escape(reverse("gallery_tile_size"))
+    buttons = "".join(
+        SIZE_BUTTON.format(action=action, value=value, label=escape(label), pressed=pressed)
+        for value, label in size_labels()
+        for pressed in ["true" if value == size else "false"]
+    )
+    return SIZE_TOOLS.format(label=escape(gettext("Tile size")), buttons=buttons)

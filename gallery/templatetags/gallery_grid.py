@@ -1,5 +1,4 @@
-"""The gallery grid's tiles and tile size control, from gallery.grid (templates/includes/
-gallery_tile.html)."""
+"""The gallery grid's tiles, from gallery.grid (templates/gallery/image_list.html)."""
 
 from typing import Any
 
@@ -7,18 +6,11 @@ from django import template
 from django.utils.safestring import SafeString
 
 from gallery import grid
-from gallery.models import Image
 
 register = template.Library()
 
 
 @register.simple_tag(takes_context=True)
-def grid_tile(context: Any, image: Image, counter: int) -> SafeString:
-    """`{% grid_tile image forloop.counter %}`: the tile, drawn."""
-    return grid.page_for(context).tile(image, counter)
-
-
-@register.simple_tag(takes_context=True)
-def tile_sizes(context: Any) -> list[tuple[str, str, bool]]:
-    """`{% tile_sizes as sizes %}`: (value, label, chosen) for each tile size."""
-    return grid.size_control(context)
+def grid_tiles(context: Any) -> SafeString:
+    """`{% grid_tiles %}`: the tile size control on a first page, then every tile of `images`."""
+    return grid.tiles(context)
