@@ -81,21 +81,42 @@ class ImageInputInline(admin.TabularInline):
         return False
 
 
+class CollectionKindFilter(admin.SimpleListFilter):
+    title = _("kind")
+    parameter_name = "kind"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
+        return [("smart", _("Smart (a saved search)")), ("manual", _("Images added by hand"))]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Collection]) -> QuerySet:
+        if self.value() == "smart":
+            return queryset.smart()
+        if self.value() == "manual":
+            return queryset.manual()
+        return queryset
+
+
 @admin.register(Collection)
 class CollectionAdmin(admin.ModelAdmin):
-    list_display = ["name", "owner", "image_count", "created_at"]
+    list_display = ["name", "owner", "is_smart", "image_count", "created_at"]
     list_select_related = ["owner"]
-    search_fields = ["name", "owner__username"]
-    list_filter = ["created_at"]
+    search_fields = ["name", "owner__username", "query"]
+    list_filter = [CollectionKindFilter, "created_at"]
     raw_id_fields = ["owner"]
-    readonly_fields = ["uuid", "created_at"]
+    # A smart collection's search is changed by its owner, in the gallery, where it is checked.
+    readonly_fields = ["uuid", "query", "created_at"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Collection]:
         return super().get_queryset(request).with_counts()
 
+    @admin.display(description=_("smart"), boolean=True, ordering="query")
+    def is_smart(self, collection: Collection) -> bool:
+        return collection.is_smart
+
     @admin.display(description=_("Images"), ordering="image_count")
-    def image_count(self, collection: Collection) -> int:
-        return collection.image_count
+    def image_count(self, collection: Collection) -> int | str:
+        """Those added by hand; a smart collection's change with its owner's images."""
+        return "—" if collection.is_smart else collection.image_count
 
 
 class ComparisonEntryInline(admin.TabularInline):

@@ -1,21 +1,19 @@
-"""Acting on many selected images at once: delete, add to or remove from a collection, zip,
-compare."""
-
-import uuid
+"""Acting on many selected images at once: move to the Trash, add to or remove from a
+collection, zip, compare."""
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from gallery.archive import stream_archive
 from gallery.compare_views import uuid_or_404
-from gallery.models import Collection, CollectionImage, Comparison, Image, ImageQuerySet
-from gallery.views import redirect_back, safe_next
+from gallery.models import Collection, Comparison, Image, ImageQuerySet
+from gallery.trash_views import move_to_trash
+from gallery.views import redirect_back, selected_uuids
 
 MAX_ZIP_IMAGES = 500
 
@@ -27,20 +25,19 @@ def bulk_action(request: HttpRequest) -> HttpResponse:
     count = images.count()
     if not count:
         messages.error(request, _("Select at least one image first."))
-    elif action == "delete":
-        if request.POST.get("confirm") != "yes":
-            return confirm_delete(request, images, count)
-        images.delete_with_files()
-        messages.success(
-            request, ngettext("Deleted %(n)d image.", "Deleted %(n)d images.", count) % {"n": count}
-        )
+    elif action == "delete":  # to the Trash, at once: the message offers "Undo"
+        move_to_trash(request, images)
     elif action in {"add", "remove"}:
         collection = get_object_or_404(
             Collection.objects.for_user(request.user),
             uuid=uuid_or_404(request.POST.get("collection")),
         )
-        change_membership(collection, images, add=action == "add")
-        messages.success(request, _("Updated “%(name)s”.") % {"name": collection.name})
+        try:
+            change_membership(collection, images, add=action == "add")
+        except ValueError as refused:  # a smart collection: its search chooses its images
+            messages.error(request, str(refused))
+        else:
+            messages.success(request, _("Updated “%(name)s”.") % {"name": collection.name})
     elif action == "zip" and count > MAX_ZIP_IMAGES:
         messages.error(
             request, _("At most %(n)d images can be downloaded at once.") % {"n": MAX_ZIP_IMAGES}
@@ -59,35 +56,16 @@ def bulk_action(request: HttpRequest) -> HttpResponse:
     return redirect_back(request, reverse("image_list"))
 
 
-def confirm_delete(request: HttpRequest, images: ImageQuerySet, count: int) -> HttpResponse:
-    context = {
-        "count": count,
-        "preview": images[:24],
-        "uuids": list(images.values_list("uuid", flat=True)),
-        "back": safe_next(request, reverse("image_list")),
-    }
-    return render(request, "gallery/bulk_confirm_delete.html", context)
-
-
 def selected_images(request: HttpRequest) -> ImageQuerySet:
     """The selected images that belong to the person; anything else is silently left out."""
-    ids = []
-    for value in request.POST.getlist("images"):
-        try:
-            ids.append(uuid.UUID(value))
-        except ValueError:
-            continue
-    return Image.objects.for_user(request.user).filter(uuid__in=ids)
+    return Image.objects.for_user(request.user).filter(uuid__in=selected_uuids(request))
 
 
 def change_membership(collection: Collection, images: ImageQuerySet, *, add: bool) -> None:
     if add:
-        CollectionImage.objects.bulk_create(
-            [CollectionImage(collection=collection, image=image) for image in images],
-            ignore_conflicts=True,
-        )
+        collection.add_by_hand(images)
     else:
-        CollectionImage.objects.filter(collection=collection, image__in=images).delete()
+        collection.remove_by_hand(images)
 
 
 def zip_response(images: ImageQuerySet) -> StreamingHttpResponse:

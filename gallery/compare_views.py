@@ -116,7 +116,7 @@ def detail_context(request: HttpRequest, comparison: Comparison) -> dict[str, ob
         "comparison": comparison,
         "entries": comparison.entries.all(),
         "two_up": TwoUp.choose(images, request.GET.get("a"), request.GET.get("b")),
-        "collections": Collection.objects.for_user(request.user),
+        "collections": Collection.objects.for_user(request.user).manual(),
         "state": state_of(comparison),
         "rename_form": RenameForm(instance=comparison),
     }
@@ -154,7 +154,7 @@ def comparison_winner(request: HtmxHttpRequest, comparison_id: str) -> HttpRespo
     image = get_object_or_404(comparison.images(), uuid=uuid_or_404(request.POST.get("image")))
     collection = None
     if chosen := request.POST.get("collection"):
-        collections = Collection.objects.for_user(request.user)
+        collections = Collection.objects.for_user(request.user).manual()  # not a smart one
         collection = get_object_or_404(collections, uuid=uuid_or_404(chosen))
     comparison.pick_winner(image, collection)
     if collection is not None:

@@ -49,6 +49,11 @@ def family_tree(image: Image) -> FamilyTree:
     return FamilyTree(_ancestors(image), _descendants(image, shown))
 
 
+def kept_or_none(image: Image | None) -> Image | None:
+    """An image in the Trash is shown as gone: its page is not its owner's to open till restored."""
+    return image if image is not None and image.trashed_at is None else None
+
+
 def edited_from(image: Image) -> ImageInput | None:
     """The input a generated image was edited or varied from, if any (its image may be gone)."""
     if image.generation_id is None:
@@ -75,7 +80,7 @@ def _ancestors(image: Image) -> list[list[Node]]:
             .order_by("position")
         )
         level = [
-            Node(entry.image, entry.image_uuid, entry.role)
+            Node(kept_or_none(entry.image), entry.image_uuid, entry.role)
             for entry in inputs
             if entry.image_id not in seen
         ]

@@ -1,7 +1,8 @@
 """Share links: when they expire, the active link behind a token, and what it may show.
 
-A link shows its one image, the images of its collection, or the images of its comparison, and
-nothing else of its owner's.
+A link shows its one image, the images of its collection (for a smart collection, those that
+match its search when the link is opened), or the images of its comparison, and nothing else of
+its owner's.
 Whether the prompt is shown (`hide_prompt`) is decided here for the page's text and its preview
 tags; gallery.media takes the prompt out of the served file.
 """
@@ -60,11 +61,14 @@ class Status(models.TextChoices):
     ACTIVE = "active", gettext_lazy("Active")
     EXPIRED = "expired", gettext_lazy("Expired")
     REVOKED = "revoked", gettext_lazy("Revoked")
+    TRASHED = "trashed", gettext_lazy("Image in the Trash")
 
 
 def status_of(link: ShareLink) -> Status:
     if link.revoked_at is not None:
         return Status.REVOKED
+    if link.image_id is not None and link.image.trashed_at is not None:
+        return Status.TRASHED  # works again if the image is restored in time
     return Status.ACTIVE if link.is_active else Status.EXPIRED
 
 
@@ -75,8 +79,8 @@ def active_link_or_404(token: str) -> ShareLink:
 
 
 def shared_images(link: ShareLink) -> ImageQuerySet:
-    """Every image the link shows, newest first: its image, its collection's images, or its
-    comparison's."""
+    """Every image the link shows, newest first: its image, its collection's images (a smart
+    collection's: those that match its search now), or its comparison's."""
     # Filtering on the owner too is a second lock: an image of someone else's could never be
     # shown, even if it were wrongly put into the collection.
     # Trashed images leave every link at once.
@@ -85,6 +89,8 @@ def shared_images(link: ShareLink) -> ImageQuerySet:
         return images.filter(pk=link.image_id)
     if link.comparison is not None:
         return images.filter(pk__in=link.comparison.images().values("pk"))
+    if link.collection.is_smart:
+        return link.collection.images_shown().filter(owner_id=link.owner_id)
     return images.filter(collections=link.collection_id)
 
 

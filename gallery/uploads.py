@@ -88,8 +88,12 @@ def ingest_upload(owner: Any, data: bytes, name: str) -> Image:
     if verified.format not in UPLOADED_FORMATS:
         raise InvalidImage(NOT_RASTER)
     digest = hashlib.sha256(data).hexdigest()
-    same = Image.objects.for_user(owner).filter(sha256=digest, origin=Image.Origin.UPLOADED)
+    # The Trash too: uploading a file again brings its image back out of the Trash.
+    same = Image.objects.filter(owner=owner, sha256=digest, origin=Image.Origin.UPLOADED)
     if existing := same.first():
+        if existing.trashed_at is not None:
+            Image.objects.filter(pk=existing.pk).restore()
+            existing.refresh_from_db()
         return existing
     found = read_found_metadata(data)
     image = Image(

@@ -1,11 +1,13 @@
-"""The signed-in person's gallery: browse and search, one image, its files, favourite, delete."""
+"""The signed-in person's gallery: browse and search, one image, its files, favourite, rate."""
+
+import uuid
 
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from gallery.filters import (
@@ -29,7 +31,7 @@ def image_list(request: HttpRequest, collection: Collection | None = None) -> Ht
     filters = GalleryFilters(request.GET, user=request.user)
     everything = Image.objects.for_user(request.user)
     images = filters.apply(everything)
-    if collection is not None:
+    if collection is not None and not collection.is_smart:  # a smart one's page is its search
         images = images.filter(collections=collection)
     page, next_before = page_of(images, request.GET.get("before"), filters.chosen_sort)
     count_versions(page, stacked=filters.stacks())
@@ -45,6 +47,7 @@ def image_list(request: HttpRequest, collection: Collection | None = None) -> Ht
         "images": page,
         "next_before": next_before,
         "collection": collection,
+        "manual_collections": Collection.objects.for_user(request.user).manual(),
         "first_page": first_page,
         "count": count,
     }
@@ -62,7 +65,7 @@ def image_detail(request: HttpRequest, image_id: str) -> HttpResponse:
         "filters": filters,
         "newer": newer,
         "older": older,
-        "collections": filters.collections,
+        "collections": Collection.objects.for_user(request.user).manual(),
         "in_collections": list(image.collections.all()),
         "tree": family_tree(image),
         "live_links": list(ShareLink.objects.for_user(request.user).active().filter(image=image)),
@@ -103,27 +106,30 @@ def rate_image(request: HttpRequest, image_id: str) -> HttpResponse:
     return redirect(back)
 
 
-@require_http_methods(["GET", "POST"])
-def delete_image(request: HttpRequest, image_id: str) -> HttpResponse:
-    """GET asks for confirmation (so it works without JavaScript); POST deletes, files too."""
-    image = get_object_or_404(Image.objects.for_user(request.user), uuid=image_id)
-    if request.method == "POST":
-        Image.objects.filter(pk=image.pk).delete_with_files()
-        if request.htmx:  # from a result in the feed: the result goes, the page stays
-            return HttpResponse(b"")
-        return redirect_back(request, reverse("image_list"))
-    return render(request, "gallery/image_confirm_delete.html", {"image": image})
-
-
 def safe_next(request: HttpRequest, fallback: str) -> str:
     """The page a form came from (its `next` field), if it is one of ours: a path on this site.
 
     Anything else (another site, or a word that redirect() would take for a view's name) is the
     fallback."""
-    target = request.POST.get("next", "")
+    return safe_path(request, request.POST.get("next", ""), fallback)
+
+
+def safe_path(request: HttpRequest, target: str, fallback: str) -> str:
+    """`target` if it is a path on this site, else `fallback`."""
     safe = url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure())
     return target if safe and target.startswith("/") else fallback
 
 
 def redirect_back(request: HttpRequest, fallback: str) -> HttpResponse:
     return redirect(safe_next(request, fallback))
+
+
+def selected_uuids(request: HttpRequest) -> list[uuid.UUID]:
+    """The image ids a form selected (its `images` fields); what is not a UUID is left out."""
+    ids = []
+    for value in request.POST.getlist("images"):
+        try:
+            ids.append(uuid.UUID(value))
+        except ValueError:
+            continue
+    return ids

@@ -285,8 +285,13 @@ GENERATION_DEADLINE = env_number("GENERATION_DEADLINE", 600.0, float)
 # Seconds between runs of `manage.py sweep_orphan_files` by one worker process; 0 turns it off
 # (for deployments that run the sweep from cron).
 ORPHAN_SWEEP_INTERVAL = env_number("ORPHAN_SWEEP_INTERVAL", 3600.0, float)
+# Days a deleted image stays in the Trash, restorable, before the purge (`manage.py purge_trash`,
+# run by a worker on the sweep's schedule) deletes it and its files.
+TRASH_DAYS = env_number("TRASH_DAYS", 30, int)
 if WORKER_PROCESSES < 1 or WORKER_THREADS < 1:
     raise ImproperlyConfigured("WORKER_PROCESSES and WORKER_THREADS must be at least 1.")
+if TRASH_DAYS < 1:
+    raise ImproperlyConfigured("TRASH_DAYS must be at least 1.")
 if WORKER_STALE_AFTER <= 0:
     raise ImproperlyConfigured("WORKER_STALE_AFTER must be more than 0.")
 if GENERATION_DEADLINE <= COMETAPI_READ_TIMEOUT:

@@ -5,7 +5,7 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 from django.views.i18n import set_language
 
-from gallery import bulk_views, collection_views, grid, upload_views
+from gallery import bulk_views, collection_views, grid, trash_views, upload_views
 from gallery import views as gallery_views
 from imagegen import account_views, edit_views, views
 
@@ -65,7 +65,11 @@ urlpatterns = [
         "images/<uuid:image_id>/favourite/", gallery_views.toggle_favourite, name="image_favourite"
     ),
     path("images/<uuid:image_id>/rate/", gallery_views.rate_image, name="image_rate"),
-    path("images/<uuid:image_id>/delete/", gallery_views.delete_image, name="image_delete"),
+    path("images/<uuid:image_id>/delete/", trash_views.delete_image, name="image_delete"),
+    path("trash/", trash_views.trash, name="trash"),
+    path("trash/undo/", trash_views.undo, name="trash_undo"),
+    path("trash/selected/", trash_views.act, name="trash_act"),
+    path("trash/empty/", trash_views.empty, name="trash_empty"),
     path(
         "images/<uuid:image_id>/collections/",
         collection_views.collection_membership,
@@ -76,6 +80,16 @@ urlpatterns = [
         "collections/<uuid:collection_id>/",
         collection_views.collection_detail,
         name="collection_detail",
+    ),
+    path(
+        "collections/smart/",
+        collection_views.smart_collection_create,
+        name="smart_collection_create",
+    ),
+    path(
+        "collections/<uuid:collection_id>/search/",
+        collection_views.smart_collection_search,
+        name="smart_collection_search",
     ),
     path(
         "collections/<uuid:collection_id>/rename/",

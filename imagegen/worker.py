@@ -221,7 +221,8 @@ class WorkerGroup:
         connections.close_all()
 
     def housekeep(self) -> None:
-        """Heartbeat, recovery, the orphan-file sweep and the model sync, until the process ends.
+        """Heartbeat, recovery, the orphan-file sweep, the Trash's purge and the model sync, until
+        the process ends.
 
         A bug here stops the whole process: a worker that stops recording itself would soon have
         its running jobs taken over by another, and run twice.
@@ -246,6 +247,7 @@ class WorkerGroup:
                     connections.close_all()
                 if sweep_every and time.monotonic() >= next_sweep:
                     self.start_chore("sweep_orphan_files")
+                    self.start_chore("purge_trash")
                     next_sweep = time.monotonic() + sweep_every
                 if sync_every and time.monotonic() >= next_sync:
                     self.start_chore("sync_models")

@@ -1,4 +1,4 @@
-"""Bulk actions on selected images: delete, collections, zip download."""
+"""Bulk actions on selected images: to the Trash, collections, zip download."""
 
 import io
 import json
@@ -14,22 +14,24 @@ from tests.conftest import gif_bytes, svg_bytes
 URL = reverse("image_bulk")
 
 
-def test_bulk_delete_asks_first_then_deletes_only_my_selection(
+def test_bulk_delete_moves_only_my_selection_to_the_trash_and_returns(
     alice, bob, alice_client: Client, make_image
 ) -> None:
     mine = [make_image(alice, prompt=f"mine {i}") for i in range(3)]
     theirs = make_image(bob)
     selection = [mine[0].uuid, mine[1].uuid, theirs.uuid, "not-a-uuid"]
-    confirm = alice_client.post(URL, {"action": "delete", "images": selection})
-    page = confirm.content.decode()
-    assert "Delete 2 images?" in page
-    # The confirmation form carries the selection on: mine only.
-    for image in mine[:2]:
-        assert f'name="images" value="{image.uuid}"' in page
-    assert str(theirs.uuid) not in page and str(mine[2].uuid) not in page
-    assert Image.objects.count() == 4
-    alice_client.post(URL, {"action": "delete", "confirm": "yes", "images": selection})
-    assert set(Image.objects.values_list("uuid", flat=True)) == {mine[2].uuid, theirs.uuid}
+    back = "/images/?q=mine&sort=oldest"
+    response = alice_client.post(URL, {"action": "delete", "images": selection, "next": back})
+    # No confirmation step: it can be undone. Back to the same search, which says so.
+    assert response.status_code == 302 and response["Location"] == back
+    assert set(Image.objects.in_trash_of(alice).values_list("uuid", flat=True)) == {
+        mine[0].uuid,
+        mine[1].uuid,
+    }
+    assert Image.objects.count() == 4  # nothing deleted: the files stay till the purge
+    assert not Image.objects.in_trash_of(bob).exists()
+    page = alice_client.get(back).content.decode()
+    assert "Moved 2 images to the Trash." in page and reverse("trash_undo") in page
 
 
 def test_bulk_add_and_remove_from_a_collection(alice, alice_client: Client, make_image) -> None:

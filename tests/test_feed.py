@@ -161,8 +161,12 @@ def test_delete_from_the_feed_removes_the_result_and_keeps_the_page(
     url = reverse("image_delete", args=[image.uuid])
     assert bob_client.post(url, headers=HTMX).status_code == 404  # not someone else's
     response = alice_client.post(url, headers=HTMX)
-    assert response.status_code == 200 and response.content == b""
-    assert not Image.objects.exists()
+    # In place of the result: a notice that it went to the Trash, with "Undo".
+    notice = response.content.decode()
+    assert response.status_code == 200 and f'id="result-{image.uuid}"' in notice
+    assert "Moved to the Trash." in notice and reverse("trash_undo") in notice
+    assert not Image.objects.for_user(alice).exists()
+    assert list(Image.objects.in_trash_of(alice)) == [image]
     # Without JavaScript: the confirm page, then back where the person came from (if ours).
     other = make_image(alice)
     url = reverse("image_delete", args=[other.uuid])

@@ -213,17 +213,18 @@ def test_favourite_never_redirects_off_site(alice, alice_client: Client, make_im
     assert response["Location"] == reverse("image_detail", args=[image.uuid])
 
 
-def test_deleting_an_image_asks_first_then_removes_its_files(
+def test_deleting_an_image_asks_first_then_moves_it_to_the_trash(
     alice, alice_client: Client, make_image
 ) -> None:
     image = make_image(alice)
     paths = [image.file.path, image.thumbnail.path]
     url = reverse("image_delete", args=[image.uuid])
-    assert "Delete this image?" in alice_client.get(url).content.decode()
+    assert "Move this image to the Trash?" in alice_client.get(url).content.decode()
     response = alice_client.post(url)
     assert response["Location"] == reverse("image_list")
-    assert not Image.objects.filter(pk=image.pk).exists()
-    assert not any(Path(path).exists() for path in paths)
+    assert not Image.objects.for_user(alice).filter(pk=image.pk).exists()
+    assert Image.objects.in_trash_of(alice).filter(pk=image.pk).exists()
+    assert all(Path(path).exists() for path in paths)  # till it is purged (tests/test_trash.py)
 
 
 def test_nobody_else_can_favourite_or_delete(bob, alice_client: Client, make_image) -> None:

@@ -203,8 +203,14 @@ def test_deleting_a_middle_image_keeps_its_descendants_records(
     last = made_from(alice, (middle, EDITED), prompt="last")
 
     response = alice_client.post(reverse("image_delete", args=[middle.uuid]))
-
     assert response.status_code == 302
+    # In the Trash it is already shown as gone (the line still goes up through it to the first,
+    # which is kept); deleted for good, its record keeps its id.
+    assert up(family_tree(last)) == [[(f"deleted {middle.uuid}", EDITED)], [("first", EDITED)]]
+    alice_client.post(
+        reverse("trash_act"), {"action": "delete", "confirm": "yes", "images": [middle.uuid]}
+    )
+
     assert not Image.objects.filter(pk=middle.pk).exists()
     assert not (media_root / middle.file.name).exists()
     record = ImageInput.objects.get(generation=last.generation)

@@ -81,6 +81,18 @@ CHOICES = {
     "model_filter": ["dall-e-3", "gpt-image-2"],
     "format": ["png", "jpeg", "webp"],
     "size": ["1024x1024", "99999x99999", "0x0"],
+    # A smart collection's search: a gallery query string, with the values that broke pages.
+    "query": [
+        "q=lighthouse",
+        "until=9999-12-31",
+        "since=0001-01-01&q=a",
+        "rating=%C2%B2",
+        "q=a%00b",
+        "collection=not-a-uuid",
+        "before=1&sort=rating",
+        "q=" + "x" * 600,
+        "&&=",
+    ],
 }
 HX_TARGETS = ["", "feed", "feed-more", "model-fields", "gallery", "page", "compare-body"]
 GENERATE_KEYS = [
@@ -129,6 +141,8 @@ ROUTE_KEYS: dict[str, list[str]] = {
     "preset_rename": ["name"],
     "collection_list": ["name"],
     "collection_rename": ["name"],
+    "smart_collection_create": ["name", "query", "next"],
+    "smart_collection_search": ["query", "next"],
     "image_favourite": ["in_form", "next"],
     "image_delete": ["next"],
     "signup": ["username", "password1", "password2"],
@@ -150,22 +164,24 @@ PATH_KINDS = {
 
 @pytest.fixture
 def world(alice: User, make_image) -> dict[str, Any]:
-    """Alice's rows: images, a collection holding them, a comparison, a preset, a share link of
-    each kind, and the generation behind an image."""
+    """Alice's rows: images, a collection holding them, a smart collection, a comparison, a
+    preset, a share link of each kind, and the generation behind an image."""
     images: list[Image] = [make_image(alice, prompt=f"a lighthouse, take {n}") for n in range(2)]
     collection = Collection.objects.create(owner=alice, name="Harbours")
     collection.images.add(*images)
+    smart = Collection.objects.create(owner=alice, name="Lighthouses", query="q=lighthouse")
     comparison = Comparison.objects.start_for_images(alice, images)
     preset = Preset.objects.create(owner=alice, name="Tall", model_name="gpt-image-2", values={})
     links = [
         ShareLink.objects.create(owner=alice, image=images[0]),
         ShareLink.objects.create(owner=alice, collection=collection),
+        ShareLink.objects.create(owner=alice, collection=smart),
         ShareLink.objects.create(owner=alice, comparison=comparison),
     ]
     return {
         "user": alice,
         "image": [str(i.uuid) for i in images],
-        "collection": [str(collection.uuid)],
+        "collection": [str(collection.uuid), str(smart.uuid)],
         "comparison": [str(comparison.uuid)],
         "generation": [str(images[0].generation_id)],
         "preset": [str(preset.pk)],

@@ -149,6 +149,8 @@ class Comparison(models.Model):
             raise ValueError(gettext("The winner must be one of the compared images."))
         if collection is not None and collection.owner_id != self.owner_id:
             raise ValueError(gettext("Choose one of your own collections."))
+        if collection is not None:
+            collection.refuse_hand_picking()
         with transaction.atomic():
             self.winner = image
             self.save(update_fields=["winner"])
@@ -210,7 +212,10 @@ class ComparisonEntry(models.Model):
 
     @property
     def is_deleted(self) -> bool:
-        return self.generation_id is None and self.image_id is None
+        """Whether what it showed is gone: deleted, or an image in the Trash."""
+        if self.generation_id is not None:
+            return False
+        return self.image_id is None or self.image.trashed_at is not None
 
     @property
     def job(self) -> "Generation | None":
@@ -267,4 +272,5 @@ class ComparisonEntry(models.Model):
             images = list(self.generation.images.all())
         else:
             images = []
-        return [image for image in images if image.owner_id == self.comparison.owner_id]
+        owner = self.comparison.owner_id
+        return [i for i in images if i.owner_id == owner and i.trashed_at is None]

@@ -1,6 +1,7 @@
 """Every image the studio keeps, its files, and what each generation started from."""
 
 import uuid
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -9,6 +10,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models, transaction
 from django.db.models import Q
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from gallery import formats
@@ -46,21 +48,63 @@ class ImageQuerySet(models.QuerySet["Image"]):
         transaction.on_commit(lambda: delete_stored_files(names))
         return count
 
+    def move_to_trash(self) -> datetime | None:
+        """Move these images to the Trash, all at one moment, which names this action for Undo;
+        None when none of them was out of it. A trashed first version hands its stack on (and
+        joins it), so the versions that stay are still grouped."""
+        moment = timezone.now()
+        with transaction.atomic():
+            ids = list(self.kept().values_list("id", flat=True))
+            if not ids:
+                return None
+            _hand_over_stacks(ids)
+            Image.objects.filter(id__in=ids).update(trashed_at=moment)
+        return moment
+
+    def restore(self) -> int:
+        """Take these images out of the Trash. A version whose first version is still in the
+        Trash becomes (or joins) a stack of the restored ones."""
+        with transaction.atomic():
+            ids = list(self.filter(trashed_at__isnull=False).values_list("id", flat=True))
+            count = Image.objects.filter(id__in=ids).update(trashed_at=None)
+            _regroup_restored(ids)
+        return count
+
+    def trash_expired(self, now: datetime | None = None) -> "ImageQuerySet":
+        """Images in the Trash longer than TRASH_DAYS: the purge deletes them, files too."""
+        cutoff = (now or timezone.now()) - timedelta(days=settings.TRASH_DAYS)
+        return self.filter(trashed_at__lt=cutoff)
+
     def files_visible_to(self, user: Any) -> "ImageQuerySet":
-        """Whose files a user may fetch: their own, or any for an operator (admin thumbnails)."""
-        return self if user.has_perm("gallery.view_image") else self.for_user(user)
+        """Whose files a user may fetch: their own (in the Trash too, where they are shown), or
+        any for an operator (admin thumbnails)."""
+        return self if user.has_perm("gallery.view_image") else self.filter(owner=user)
 
 
-def _hand_over_stacks(deleted: list[int]) -> None:
-    """For each first version about to be deleted, its oldest staying version becomes the
-    first, so a stack never falls apart into loose images."""
-    roots = Image.objects.filter(id__in=deleted, stacked__isnull=False).values_list("id", flat=True)
+def _hand_over_stacks(leaving: list[int]) -> None:
+    """For each first version about to leave (deleted or trashed), its oldest version that is
+    kept becomes the first, and every other version, the leaving ones too, points to it: a
+    stack never falls apart into loose images, and one restored from the Trash is found in it."""
+    roots = Image.objects.filter(id__in=leaving, stacked__isnull=False).values_list("id", flat=True)
     for root in set(roots):
-        staying = Image.objects.filter(stack_root_id=root).exclude(id__in=deleted).order_by("id")
-        heir = staying.first()
+        staying = Image.objects.kept().filter(stack_root_id=root).exclude(id__in=leaving)
+        heir = staying.order_by("id").first()
         if heir is not None:
-            staying.exclude(pk=heir.pk).update(stack_root=heir)
+            versions = Image.objects.filter(Q(stack_root_id=root) | Q(pk=root))
+            versions.exclude(pk=heir.pk).update(stack_root=heir)
             Image.objects.filter(pk=heir.pk).update(stack_root=None)
+
+
+def _regroup_restored(restored: list[int]) -> None:
+    """Restored versions whose first version is still in the Trash: the oldest of them becomes
+    the first, and the rest of that stack (the trashed first too) points to it."""
+    stranded = Image.objects.filter(id__in=restored, stack_root__trashed_at__isnull=False)
+    for root in set(stranded.values_list("stack_root_id", flat=True)):
+        heir = stranded.filter(stack_root_id=root).order_by("id").first()
+        assert heir is not None
+        versions = Image.objects.filter(Q(stack_root_id=root) | Q(pk=root))
+        versions.exclude(pk=heir.pk).update(stack_root=heir)
+        Image.objects.filter(pk=heir.pk).update(stack_root=None)
 
 
 def delete_stored_files(names: list[str]) -> None:
@@ -239,6 +283,13 @@ class Image(models.Model):
     @property
     def alt_text(self) -> str:
         return (self.revised_prompt or self.prompt)[:300]
+
+    @property
+    def purge_due(self) -> datetime | None:
+        """When an image in the Trash is deleted for good (the purge's next run after it)."""
+        if self.trashed_at is None:
+            return None
+        return self.trashed_at + timedelta(days=settings.TRASH_DAYS)
 
     def rate(self, stars: int | None) -> None:
         """Give 1-5 stars, or take the rating away (None or 0)."""

@@ -35,9 +35,12 @@ class ShareLinkQuerySet(models.QuerySet["ShareLink"]):
         )
 
     def active(self, now: datetime | None = None) -> "ShareLinkQuerySet":
+        """Links that work: not revoked, not expired, and not to an image in the Trash."""
         now = now or timezone.now()
-        return self.filter(revoked_at__isnull=True).filter(
-            Q(expires_at__isnull=True) | Q(expires_at__gt=now)
+        return self.filter(
+            Q(revoked_at__isnull=True),
+            Q(expires_at__isnull=True) | Q(expires_at__gt=now),
+            Q(image__isnull=True) | Q(image__trashed_at__isnull=True),
         )
 
 
@@ -113,6 +116,8 @@ class ShareLink(models.Model):
     @property
     def is_active(self) -> bool:
         if self.revoked_at is not None:
+            return False
+        if self.image_id is not None and self.image.trashed_at is not None:
             return False
         return self.expires_at is None or self.expires_at > timezone.now()
 

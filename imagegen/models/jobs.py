@@ -43,8 +43,11 @@ class GenerationQuerySet(models.QuerySet["Generation"]):
 
     def for_cards(self) -> "GenerationQuerySet":
         """What a job's card shows, read with the jobs: its images and the comparisons it is in
-        (not the stored preview, which has a URL of its own)."""
-        return self.defer("preview").prefetch_related("images", "comparison_entries__comparison")
+        (not the stored preview, which has a URL of its own). Images in the Trash are not shown."""
+        from gallery.models import Image  # gallery's models build on these
+
+        kept = models.Prefetch("images", queryset=Image.objects.kept())
+        return self.defer("preview").prefetch_related(kept, "comparison_entries__comparison")
 
 
 class Generation(models.Model):

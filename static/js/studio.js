@@ -27,9 +27,9 @@ document.addEventListener("keydown", (event) => {
   if (link) { event.preventDefault(); link.click(); }
 });
 
-// The gallery's selection count.
+// The selection count of the gallery (or the Trash: any form marked data-selection).
 function updateSelection() {
-  const gallery = document.getElementById("gallery");
+  const gallery = document.querySelector("[data-selection]");
   const counter = gallery && gallery.querySelector("[data-selected-count]");
   if (!counter) return;
   const count = gallery.querySelectorAll(".tile-select:checked").length;
@@ -44,13 +44,13 @@ document.addEventListener("change", (event) => { if (event.target.matches(".tile
 let lastTileBox = null;
 document.addEventListener("change", (event) => {
   if (!event.target.matches("[data-select-all]")) return;
-  document.querySelectorAll("#gallery .tile-select").forEach((box) => { box.checked = event.target.checked; });
+  document.querySelectorAll("[data-selection] .tile-select").forEach((box) => { box.checked = event.target.checked; });
   updateSelection();
 });
 document.addEventListener("click", (event) => {
-  const box = event.target.closest && event.target.closest("#gallery .tile-select");
+  const box = event.target.closest && event.target.closest("[data-selection] .tile-select");
   if (!box) return;
-  const boxes = [...document.querySelectorAll("#gallery .tile-select")];
+  const boxes = [...document.querySelectorAll("[data-selection] .tile-select")];
   if (event.shiftKey && lastTileBox && boxes.includes(lastTileBox)) {
     const [from, to] = [boxes.indexOf(lastTileBox), boxes.indexOf(box)].sort((a, b) => a - b);
     boxes.slice(from, to + 1).forEach((other) => { other.checked = box.checked; });
@@ -306,7 +306,8 @@ document.addEventListener("keydown", (event) => {
 });
 
 // Keyboard triage in the gallery, from a tile's link: arrows move between tiles (up and down to
-// the nearest tile in the row above or below; mirrored in Arabic), Space selects, F favourites.
+// the nearest tile in the row above or below; mirrored in Arabic), Space selects, F favourites,
+// Delete moves the selection (or this tile) to the Trash.
 function tileLinks() { return [...document.querySelectorAll("#gallery .tile > a")]; }
 function nearestInRow(links, from, direction) {
   const here = from.getBoundingClientRect();
@@ -342,7 +343,29 @@ document.addEventListener("keydown", (event) => {
     event.preventDefault();
     tile.querySelector("button.favourite")?.click();
     return;
+  } else if (event.key === "Delete") {
+    event.preventDefault();
+    trashFromGrid(tile, link, links[at + 1] || links[at - 1]);
+    return;
   } else return;
   event.preventDefault();
   if (next) { next.focus(); next.scrollIntoView({ block: "nearest" }); }
 });
+
+// Delete in the grid. A selection of other tiles goes by the bulk form (the page comes back, its
+// search kept, saying so with "Undo"); this tile alone is replaced in place by a notice with
+// "Undo", and the next tile takes the focus, so triage goes on.
+function trashFromGrid(tile, link, after) {
+  const form = document.getElementById("gallery");
+  const chosen = [...form.querySelectorAll(".tile-select:checked")];
+  const mine = tile.querySelector(".tile-select");
+  if (chosen.some((box) => box !== mine)) {
+    if (!mine.checked) { mine.checked = true; }
+    form.querySelector("#bulk-action").value = "delete";
+    form.requestSubmit(form.querySelector(".bulk-bar button[type=submit]"));
+    return;
+  }
+  const url = new URL(link.href).pathname + "delete/";
+  htmx.ajax("POST", url, { target: tile, swap: "outerHTML", values: { in_grid: "1" } })
+    .then(() => after?.focus());
+}
