@@ -32,6 +32,7 @@ class ImageAdmin(admin.ModelAdmin):
         "origin",
         "favourite",
         "created_at",
+        ("trashed_at", admin.EmptyFieldListFilter),  # "not empty": in the Trash
         ("owner", admin.RelatedOnlyFieldListFilter),
     ]
     list_select_related = ["owner"]

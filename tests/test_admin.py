@@ -9,7 +9,7 @@ from django.contrib.auth.models import User
 from django.test import Client
 from django.urls import reverse
 
-from gallery.models import Collection, ShareLink
+from gallery.models import Collection, Image, ShareLink
 from imagegen.models import UpstreamModel
 
 
@@ -62,3 +62,15 @@ def test_a_users_images_are_one_click_away(operator_client: Client, alice, make_
     page = operator_client.get(reverse("admin:auth_user_change", args=[alice.pk])).content
     assert f"?owner__id__exact={alice.pk}".encode() in page
     assert b"1 image" in page
+
+
+def test_operators_can_list_the_images_in_the_trash(
+    operator_client: Client, alice, make_image
+) -> None:
+    kept, trashed = make_image(alice, prompt="kept harbour"), make_image(alice, prompt="gone pier")
+    Image.objects.filter(pk=trashed.pk).move_to_trash()
+    url = reverse("admin:gallery_image_changelist")
+    page = operator_client.get(url, {"trashed_at__isempty": "0"}).content.decode()
+    assert "gone pier" in page and "kept harbour" not in page
+    page = operator_client.get(url, {"trashed_at__isempty": "1"}).content.decode()
+    assert "kept harbour" in page and "gone pier" not in page

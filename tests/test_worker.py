@@ -455,6 +455,19 @@ def test_a_worker_sweeps_away_old_files_that_no_image_refers_to(studio: Studio) 
     studio.wait_for(lambda: not orphan.exists())
 
 
+def test_a_worker_purges_images_kept_in_the_trash_too_long(studio: Studio) -> None:
+    [pk] = studio.submit()
+    studio.start_workers("--processes=1", "--threads=1", ORPHAN_SWEEP_INTERVAL="0.5")
+    studio.wait_for(lambda: studio.images(pk) == [0])
+    [(original, thumbnail)] = studio.rows(
+        "SELECT file, thumbnail FROM gallery_image WHERE generation_id = ?", pk
+    )
+    files = [studio.media / original, studio.media / thumbnail]
+    assert all(path.exists() for path in files)
+    studio.change("UPDATE gallery_image SET trashed_at = '2026-01-01 00:00:00'")
+    studio.wait_for(lambda: studio.images(pk) == [] and not any(p.exists() for p in files))
+
+
 def test_a_worker_reads_the_live_model_list_at_start_and_on_its_schedule(studio: Studio) -> None:
     studio.start_workers("--processes=1", "--threads=1", MODEL_SYNC_INTERVAL="0.5")
     # No key: the offline provider answered, as the real upstream would (api.md §8).
