@@ -27,7 +27,7 @@ class Migration(migrations.Migration):
             model_name="image",
             index=models.Index(
                 condition=models.Q(("trashed_at__isnull", True)),
-                fields=["owner", "-id"],
+                fields=["owner", "trashed_at", "-id"],
                 name="image_owner_kept_newest",
             ),
         ),
@@ -35,7 +35,7 @@ class Migration(migrations.Migration):
             model_name="image",
             index=models.Index(
                 condition=models.Q(("rating__isnull", False), ("trashed_at__isnull", True)),
-                fields=["owner", "-rating", "-id"],
+                fields=["owner", "trashed_at", "-rating", "-id"],
                 name="image_owner_kept_rated",
             ),
         ),

@@ -235,17 +235,19 @@ class Image(models.Model):
                 name="one_upload_per_file",
             ),
         ]
-        # The gallery's own indexes hold kept images only: a search's scan of a person's newest
-        # rows then reads the index alone, never a row to learn whether it is in the Trash.
+        # The gallery's own indexes hold kept images only, and name trashed_at as a column (always
+        # NULL there): SQLite then reads the index alone for a scan of a person's newest rows,
+        # never a row to learn whether it is in the Trash (3.40 does not infer that from the
+        # index's condition: tests/test_gallery_migration_0011_trash.py).
         indexes = [
             models.Index(
-                fields=["owner", "-id"],
+                fields=["owner", "trashed_at", "-id"],
                 condition=Q(trashed_at__isnull=True),
                 name="image_owner_kept_newest",
             ),
             # Rated images only (most are not): "rated at least" and "best rated first".
             models.Index(
-                fields=["owner", "-rating", "-id"],
+                fields=["owner", "trashed_at", "-rating", "-id"],
                 condition=Q(rating__isnull=False, trashed_at__isnull=True),
                 name="image_owner_kept_rated",
             ),
