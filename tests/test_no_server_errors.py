@@ -144,7 +144,11 @@ ROUTE_KEYS: dict[str, list[str]] = {
     "smart_collection_create": ["name", "query", "next"],
     "smart_collection_search": ["query", "next"],
     "image_favourite": ["in_form", "next"],
-    "image_delete": ["next"],
+    "image_delete": ["next", "in_grid"],
+    "trash": ["page"],
+    "trash_act": ["images", "action", "confirm", "next"],
+    "trash_undo": ["next"],
+    "trash_empty": ["confirm"],
     "signup": ["username", "password1", "password2"],
     "set_language": ["language", "next"],
 }

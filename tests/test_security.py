@@ -16,6 +16,8 @@ SECRET = "sk-comet-test-0123456789abcdef"
     [
         ("generate", {"model": "qwen-image", "prompt": "x", "size": "1328x1328"}),
         ("logout", {}),
+        ("trash_undo", {}),
+        ("trash_empty", {"confirm": "yes"}),
         ("set_language", {"language": "ar"}),
     ],
 )
