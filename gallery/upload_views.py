@@ -29,7 +29,7 @@ def upload(request: HttpRequest) -> HttpResponse:
 def reference_picker(request: HttpRequest) -> HttpResponse:
     """The person's images to pick references from, newest first, narrowed by a search."""
     query = request.GET.get("q", "")[:200]
-    images = Image.objects.for_user(request.user).search(query).order_by("-id")[:PICKER_SIZE]
+    images = Image.objects.for_user(request.user).matching(query).order_by("-id")[:PICKER_SIZE]
     return render(request, "includes/reference_picker.html", {"images": images, "query": query})
 
 

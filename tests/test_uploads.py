@@ -646,12 +646,17 @@ def test_the_picker_offers_only_my_images_and_narrows_by_search(
     foxes = alice_client.get(reverse("reference_picker"), {"q": "fox"})
     lighthouses = alice_client.get(reverse("reference_picker"), {"q": "lighthouse"})
     nothing = alice_client.get(reverse("reference_picker"), {"q": "zeppelin"})
+    # As the gallery's box reads it: words in any order, and -exclusions.
+    snow_fox = alice_client.get(reverse("reference_picker"), {"q": "snow fox"})
+    not_fox = alice_client.get(reverse("reference_picker"), {"q": "-fox"})
 
     assert [i.pk for i in everything.context["images"]] == [uploaded.pk, owl.pk, fox.pk]
     assert str(theirs.uuid) not in everything.content.decode()
     assert everything.content.decode().count(" checked>") == 0
     assert [i.pk for i in foxes.context["images"]] == [fox.pk]
     assert [i.pk for i in lighthouses.context["images"]] == [uploaded.pk]
+    assert [i.pk for i in snow_fox.context["images"]] == [fox.pk]
+    assert [i.pk for i in not_fox.context["images"]] == [uploaded.pk, owl.pk]
     assert "No images match this search." in nothing.content.decode()
 
 

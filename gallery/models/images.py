@@ -36,6 +36,13 @@ class ImageQuerySet(models.QuerySet["Image"]):
 
         return search_images(self, text) if text.strip() else self
 
+    def matching(self, typed: str) -> "ImageQuerySet":
+        """Images that match a search as a person types it, as the gallery's box reads it:
+        words in any order, "a phrase", -exclusions (gallery.search.parse_terms)."""
+        from gallery.search import search_words
+
+        return search_words(self, typed)
+
     def delete_with_files(self) -> int:
         """Delete these images and, once the deletion is committed, their files. A deleted
         first version hands its stack to the oldest version that stays."""
