@@ -309,8 +309,23 @@ def count_versions(page: list[GridImage], *, stacked: bool) -> None:
         image.version_count = behind + 1 if behind else 0
 
 
-def neighbours(images: QuerySet[Image], image: Image) -> tuple[Image | None, Image | None]:
-    """The newer and the older image next to `image` within the same search."""
-    newer = images.filter(id__gt=image.id).order_by("id").only("uuid").first()
-    older = images.filter(id__lt=image.id).order_by("-id").only("uuid").first()
-    return newer, older
+def neighbours(
+    images: QuerySet[Image], image: Image, sort: str = ""
+) -> tuple[Image | None, Image | None]:
+    """The images before and after `image` in the gallery's order `sort`, within the same search
+    (best rated first: among the rated; an unrated image is not in that grid, so newest first)."""
+    newer, older = Q(id__gt=image.id), Q(id__lt=image.id)
+    before, after, order = newer, older, ("id", "-id")  # newest first
+    if sort == "oldest":
+        before, after, order = older, newer, ("-id", "id")
+    elif sort == BEST_RATED and image.rating is not None:
+        images = images.filter(rating__isnull=False)
+        stars = image.rating
+        before = Q(rating__gt=stars) | (Q(rating=stars) & newer)
+        after = Q(rating__lt=stars) | (Q(rating=stars) & older)
+        previous = images.filter(before).order_by("rating", "id").only("uuid").first()
+        following = images.filter(after).order_by("-rating", "-id").only("uuid").first()
+        return previous, following
+    previous = images.filter(before).order_by(order[0]).only("uuid").first()
+    following = images.filter(after).order_by(order[1]).only("uuid").first()
+    return previous, following

@@ -59,12 +59,12 @@ def image_detail(request: HttpRequest, image_id: str) -> HttpResponse:
     mine = Image.objects.for_user(request.user)
     image = get_object_or_404(mine.select_related("generation"), uuid=image_id)
     filters = GalleryFilters(request.GET, user=request.user)
-    newer, older = neighbours(filters.apply(mine), image)
+    previous, following = neighbours(filters.apply(mine), image, filters.chosen_sort)
     context = {
         "image": image,
         "filters": filters,
-        "newer": newer,
-        "older": older,
+        "previous": previous,
+        "following": following,
         "collections": Collection.objects.for_user(request.user).manual(),
         "in_collections": list(image.collections.all()),
         "tree": family_tree(image),

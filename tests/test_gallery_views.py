@@ -187,9 +187,34 @@ def test_the_detail_page_links_to_its_neighbours_in_the_search(
     middle = make_image(alice, prompt="cat two")
     last = make_image(alice, prompt="cat three")
     response = alice_client.get(reverse("image_detail", args=[middle.uuid]), {"q": "cat"})
-    assert response.context["newer"].uuid == last.uuid
-    assert response.context["older"].uuid == first.uuid
+    assert response.context["previous"].uuid == last.uuid
+    assert response.context["following"].uuid == first.uuid
     assert 'rel="next"' in response.content.decode()
+
+
+def test_the_detail_pages_neighbours_follow_the_galleries_sort(
+    alice, alice_client: Client, make_image
+) -> None:
+    """Next and previous walk the images in the order the gallery showed them."""
+    one, two, three, four = (make_image(alice, prompt=f"cat {n}") for n in range(4))
+    for image, stars in ((one, 3), (two, 5), (three, 3)):
+        image.rate(stars)
+
+    def around(image: Image, sort: str) -> tuple[str | None, str | None]:
+        url = reverse("image_detail", args=[image.uuid])
+        context = alice_client.get(url, {"q": "cat", "sort": sort}).context
+        return tuple(  # type: ignore[return-value]
+            n.uuid if n else None for n in (context["previous"], context["following"])
+        )
+
+    assert around(two, "oldest") == (one.uuid, three.uuid)
+    page = alice_client.get(reverse("image_detail", args=[two.uuid]), {"sort": "oldest"})
+    assert ">Older</a>" in page.content.decode()  # the previous one is the older, here
+    # Best rated first: two (5), three (3, newer), one (3); four is not rated.
+    assert around(two, "rating") == (None, three.uuid)
+    assert around(three, "rating") == (two.uuid, one.uuid)
+    assert around(one, "rating") == (three.uuid, None)
+    assert around(four, "rating") == (None, three.uuid)  # not in that grid: newest first
 
 
 def test_favourite_toggles_with_htmx_and_without(alice, alice_client: Client, make_image) -> None:
