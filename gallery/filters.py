@@ -214,10 +214,14 @@ def count_of(images: QuerySet[Image], everything: QuerySet[Image]) -> ResultCoun
     the planner's estimate on PostgreSQL (whose own count took 16 ms). Where that sample is too
     thin to scale (a rare word, which an index serves), they are counted exactly up to
     COUNT_BOUND. Figures: bench/README.md, "Result count"."""
-    newest = everything.order_by("-id").values("id")
-    if not newest[COUNT_WINDOW : COUNT_WINDOW + 1]:  # a small gallery: count it all
+    newest = everything.order_by("-id").values_list("id", flat=True)
+    beyond = list(newest[COUNT_WINDOW : COUNT_WINDOW + 1])  # the newest image not sampled
+    if not beyond:  # a small gallery: count it all
         return ResultCount(images.order_by().count())
-    sampled = images.filter(id__in=newest[:COUNT_WINDOW]).order_by().count()
+    # The newest COUNT_WINDOW are those above it: a range any index can serve. As `id IN (the
+    # newest COUNT_WINDOW)`, PostgreSQL took the search's own index first and then looked for
+    # each hit among the thousand, once per hit (`猫 夕日`: 67 ms, against 10 for the range).
+    sampled = images.filter(id__gt=beyond[0]).order_by().count()
     if sampled >= COUNT_SAMPLED:
         # At least what was sampled and one more (an estimate knows nothing of new rows).
         scaled = sampled * max(size_of(everything), COUNT_WINDOW + 1) / COUNT_WINDOW

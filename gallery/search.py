@@ -67,7 +67,8 @@ CHARS_HITS = (
     " WHERE gallery_image_chars MATCH %s"
     " AND (instr(checked.prompt, %s) > 0 OR instr(checked.revised_prompt, %s) > 0)"
 )
-TABLES = ("gallery_image_fts", "gallery_image_chars")
+CHARS = "gallery_image_chars"
+TABLES = ("gallery_image_fts", CHARS)
 COUNT_SQL = {
     table: f"SELECT count(*) FROM (SELECT rowid FROM {table} WHERE {table} MATCH %s LIMIT %s)"  # noqa: S608
     for table in TABLES
@@ -185,9 +186,10 @@ def postgresql_search[Q_T: QuerySet](images: Q_T, included: tuple[str, ...]) -> 
     """PostgreSQL: as on SQLite, a search common among the person's newest rows is the scan of
     their rows, every term a check that no index serves; otherwise the rarest term not common
     there, by the planner's estimate and if under COMMON_HITS, keeps the form its index serves
-    and the others are checks; otherwise (common each, seldom together) every term keeps its
-    indexed form and the planner ANDs the indexes. Left to itself, the planner took a common
-    term's index, or ANDed two (`watercolour cat`: 82 ms, against 13 for the scan)."""
+    and the others are checks; otherwise (common each, seldom together) the planner ANDs the
+    index for a rare piece of each (postgresql_drivers), and every term is a check. Left to
+    itself, the planner took a common term's index, or ANDed two (`watercolour cat`: 82 ms,
+    against 13 for the scan)."""
     each, together = newest_hits(images, [substring(term) for term in included])
     if together >= NEWEST_HITS:
         return images.filter(*[unindexed(term) for term in included])
@@ -198,7 +200,27 @@ def postgresql_search[Q_T: QuerySet](images: Q_T, included: tuple[str, ...]) -> 
     if rarest and hits[rarest] < COMMON_HITS:
         checks = [unindexed(term) for term in included if term != rarest]
         return images.filter(postgresql_indexed(rarest), *checks)
-    return images.filter(*[postgresql_indexed(term) for term in included])
+    return images.filter(*postgresql_drivers(images, included), *map(unindexed, included))
+
+
+def postgresql_drivers(images: QuerySet, included: tuple[str, ...]) -> list[Q]:
+    """PostgreSQL, terms common each but seldom together: what the index ANDs, two at most:
+    the rarest trigram of each term of three characters or more (rarest_pieces), then the
+    shorter terms' grams. A trigram as `icontains` is one list of the trigram index (`%HTH%`),
+    where a whole word is every one of its trigrams, each read in full: `lighthouse samurai`
+    took 58 ms as words, 26 as `HTH` and `MUR`. pg_trgm takes trigrams from letters and
+    digits only, so a piece with a space or a sign in it is no use to it."""
+    pieces = {}
+    for term in included:
+        usable = [piece for piece in pieces_of(term, TRIGRAM) if piece.isalnum()]
+        if len(term) >= TRIGRAM and usable:
+            pieces[term] = usable
+    chosen = rarest_pieces(images, pieces) if pieces else []
+    drivers = [substring(piece) for _term, piece in chosen]
+    drivers += [postgresql_indexed(t, check=False) for t in included if len(t) < TRIGRAM]
+    if not drivers:  # no piece an index serves (`"a b" "c d"`): the words' own forms
+        drivers = [postgresql_indexed(term) for term in included]
+    return drivers[:2]
 
 
 def postgresql_indexed(term: str, *, check: bool = True) -> Q:
@@ -250,39 +272,43 @@ def sqlite_search[Q_T: QuerySet](images: Q_T, included: tuple[str, ...]) -> Q_T:
                 driver, cap, chosen = probes[term].condition, hits, term
     if driver is not None:
         return images.filter(driver, *[sqlite_scan(t) for t in included if t != chosen])
-    if len(probes) > 1:  # common each, seldom together: their rarest pieces' AND
-        pieces = rarest_pieces(images, {term: probe.table for term, probe in probes.items()})
+    if len(probes) > 1:  # common each, seldom together: the AND of a rare piece of each
+        sizes = {term: 1 if probe.table == CHARS else TRIGRAM for term, probe in probes.items()}
+        chosen = rarest_pieces(images, {term: pieces_of(term, sizes[term]) for term in probes})
         drivers = []
-        for table in TABLES:
-            if chosen_here := [fts5_phrase(piece) for piece, on in pieces if on == table]:
-                drivers.append(Q(id__in=RawSQL(ALL_HITS_SQL[table], [" AND ".join(chosen_here)])))  # noqa: S611
+        # The rarest's table first: SQLite reads the first IN list and probes the others.
+        for table in dict.fromkeys(probes[term].table for term, _piece in chosen):
+            match = " AND ".join(fts5_phrase(p) for t, p in chosen if probes[t].table == table)
+            drivers.append(Q(id__in=RawSQL(ALL_HITS_SQL[table], [match])))  # noqa: S611
         return images.filter(*drivers, *checks)
     return images.filter(*checks)
 
 
-def rarest_pieces(images: QuerySet, tables: dict[str, str]) -> list[tuple[str, str]]:
-    """SQLite: for each term, the piece of it that its index holds (a trigram; one character
-    on the character table) found in the fewest of the person's newest NEWEST_ROWS rows, and
-    that index's table: [(piece, table)].
+def pieces_of(term: str, size: int) -> list[str]:
+    """The distinct pieces of `size` characters in `term` as typed: an index folds their case
+    as it folded the rows'."""
+    return list(dict.fromkeys(term[i : i + size] for i in range(len(term) - size + 1)))
 
-    Every row that contains a term contains each of its pieces, so the AND of one piece per
-    term proposes a superset of the rows that contain them all, which the LIKE checks narrow.
-    A phrase costs the index far more than a piece: it lines up the positions of every trigram
-    of the term in every row holding them all (`"lighthouse" AND "samurai"`, no row in common:
-    53 ms), where one trigram each is two lists of row ids (`"hth" AND "mur"`: 3 ms, 60 rows to
-    check). The rarest trigram of a word is not told by its letters (`hth` is in every
-    lighthouse, `igh` in light, night and high), so it is counted in the person's own newest
-    rows, read once."""
+
+def rarest_pieces(images: QuerySet, pieces: dict[str, list[str]]) -> list[tuple[str, str]]:
+    """For each term, the one of its `pieces` found in the fewest of the person's newest
+    NEWEST_ROWS rows: [(term, piece)], the rarest first.
+
+    Every row that contains a term contains each piece of it, so the AND of one piece per term
+    proposes a superset of the rows that contain them all, which the checks narrow. An index
+    reads a piece far more cheaply than a word: it lines up every trigram of the word, in
+    every row holding them all (SQLite, `"lighthouse" AND "samurai"`, no row in common: 53 ms;
+    `"hth" AND "mur"`, two lists of row ids: 3 ms, 60 rows to check). The rarest trigram of a
+    word is not told by its letters (`hth` is in every lighthouse, `igh` in light, night and
+    high), so each is counted in the person's own newest rows, read once (1-2 ms)."""
     newest = images.order_by("-id").values_list("prompt", "revised_prompt")[:NEWEST_ROWS]
     texts = [f"{prompt}\n{revised}".lower() for prompt, revised in newest]
     chosen = []
-    for term, table in tables.items():
-        # Pieces of the term as typed: the index folds their case as it folded the rows'.
-        size = 1 if table == "gallery_image_chars" else TRIGRAM
-        pieces = list(dict.fromkeys(term[i : i + size] for i in range(len(term) - size + 1)))
-        found = {piece: sum(piece.lower() in text for text in texts) for piece in pieces}
-        chosen.append((min(pieces, key=found.__getitem__), table))
-    return chosen
+    for term, candidates in pieces.items():
+        found = {piece: sum(piece.lower() in text for text in texts) for piece in candidates}
+        rarest = min(candidates, key=found.__getitem__)
+        chosen.append((found[rarest], term, rarest))
+    return [(term, piece) for _found, term, piece in sorted(chosen)]
 
 
 def newest_hits(images: QuerySet, checks: list[Q]) -> tuple[list[int], int]:
