@@ -20,6 +20,7 @@ from gallery.days import DayField
 from gallery.grid import TILE_FIELDS, GridImage
 from gallery.models import Collection, Image
 from gallery.models.images import MAX_RATING
+from gallery.planner import person_rows_planned
 from gallery.search import search_words
 from imagegen.models import ImageModel
 
@@ -103,7 +104,7 @@ class GalleryFilters(forms.Form):
         models = ImageModel.objects.values_list("name", "label")
         self.fields["model"].choices = everything + list(models)
         self.fields["format"].choices = everything + FORMATS
-        self.collections = list(Collection.objects.for_user(user).only("uuid", "name"))
+        self.collections = list(Collection.objects.for_user(user).manual().only("uuid", "name"))
         self.fields["collection"].choices = everything + [
             (str(c.uuid), c.name) for c in self.collections
         ]
@@ -221,12 +222,14 @@ def count_of(images: QuerySet[Image], everything: QuerySet[Image]) -> ResultCoun
     # The newest COUNT_WINDOW are those above it: a range any index can serve. As `id IN (the
     # newest COUNT_WINDOW)`, PostgreSQL took the search's own index first and then looked for
     # each hit among the thousand, once per hit (`猫 夕日`: 67 ms, against 10 for the range).
-    sampled = images.filter(id__gt=beyond[0]).order_by().count()
+    with person_rows_planned(images.db):
+        sampled = images.filter(id__gt=beyond[0]).order_by().count()
     if sampled >= COUNT_SAMPLED:
         # At least what was sampled and one more (an estimate knows nothing of new rows).
         scaled = sampled * max(size_of(everything), COUNT_WINDOW + 1) / COUNT_WINDOW
         return ResultCount(int(float(f"{scaled:.2g}")), "about")
-    counted = images.order_by()[: COUNT_BOUND + 1].count()
+    with person_rows_planned(images.db):
+        counted = images.order_by()[: COUNT_BOUND + 1].count()
     return ResultCount(COUNT_BOUND, "more") if counted > COUNT_BOUND else ResultCount(counted)
 
 
@@ -288,7 +291,8 @@ def _best_rated_page(
 
 def tiles_of(images: QuerySet[Image]) -> list[GridImage]:
     """A page and one more (to know whether another follows), as the tiles read them."""
-    return [GridImage(row) for row in images.values_list(*TILE_FIELDS)[: PAGE_SIZE + 1]]
+    with person_rows_planned(images.db):
+        return [GridImage(row) for row in images.values_list(*TILE_FIELDS)[: PAGE_SIZE + 1]]
 
 
 # Counted with one plain statement: built through the ORM (kept(), filter, values, annotate)

@@ -408,3 +408,17 @@ def test_admin_shows_which_collections_are_smart_and_their_search(alice) -> None
     assert "Liked harbours" not in operator.get(url, {"kind": "manual"}).content.decode()
     change = reverse("admin:gallery_collection_change", args=[collection.pk])
     assert "q=harbour&amp;favourites=on" in operator.get(change).content.decode()
+
+
+def test_the_gallery_filters_by_hand_made_collections_only(alice, alice_client, make_image) -> None:
+    """A smart collection is its own search, not a filter of another (nor of itself)."""
+    image = make_image(alice, prompt="a tern")
+    by_hand = Collection.objects.create(owner=alice, name="By hand")
+    by_hand.images.add(image)
+    smart = Collection.objects.create(owner=alice, name="Terns", query="q=tern")
+    page = alice_client.get(reverse("image_list"))
+    options = page.context["filters"].fields["collection"].choices
+    assert (str(by_hand.uuid), "By hand") in options
+    assert str(smart.uuid) not in {value for value, _label in options}
+    refused = alice_client.get(reverse("image_list"), {"collection": smart.uuid})
+    assert refused.context["filters"].errors["collection"]

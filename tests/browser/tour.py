@@ -29,6 +29,11 @@ class Tour:
             "share links": "/shares/",
             "share": self.share,
             "generation": self.generation,
+            "comparisons": "/comparisons/",
+            "settings": "/accounts/settings/",
+            "trash": "/trash/",
+            "prompt history": "/prompts/",
+            "presets": "/presets/",
         }
 
 
