@@ -5,7 +5,7 @@
 
 It signs in as the demo account, makes a few images through the offline provider (an edit of one,
 and one prompt on three models), and shoots the generate page with its feed, the comparison, the
-gallery, an image page, the editor and a shared page:
+gallery, a smart collection, the Trash, an image page, the editor and a shared page:
 light and dark, desktop and phone widths, in English and Arabic (--languages adds Japanese).
 """
 
@@ -96,11 +96,29 @@ def share_first_image(page: Page, base_url: str) -> str:
     return page.input_value("input[readonly]")
 
 
+def trash_oldest_image(page: Page, base_url: str) -> None:
+    page.goto(f"{base_url}/images/?sort=oldest")
+    page.click(".tile a >> nth=0")
+    page.click(".image-detail form button.danger")  # Move to the Trash
+    page.wait_for_url("**/images/**")
+
+
+def make_a_smart_collection(page: Page, base_url: str) -> str:
+    """A search kept under a name; returns its page's address."""
+    page.goto(f"{base_url}/images/?q=lighthouse")
+    page.click(".save-search summary")
+    page.fill("#smart-name", "Lighthouses")
+    page.press("#smart-name", "Enter")
+    page.wait_for_url("**/collections/**")
+    return page.url.removeprefix(base_url)
+
+
 def shoot(
     browser,
     base_url: str,
     shared_url: str,
     comparison: str,
+    smart: str,
     language: str,
     scheme: str,
     device: str,
@@ -126,6 +144,10 @@ def shoot(
     page.screenshot(path=OUT / f"comparison-{suffix}.png", full_page=device == "phone")
     page.goto(f"{base_url}/images/")
     page.screenshot(path=OUT / f"gallery-{suffix}.png")
+    page.goto(f"{base_url}{smart}")
+    page.screenshot(path=OUT / f"smart-collection-{suffix}.png")
+    page.goto(f"{base_url}/trash/")
+    page.screenshot(path=OUT / f"trash-{suffix}.png", full_page=device == "phone")
     page.click(".image-grid a >> nth=0")
     page.wait_for_selector(".image-detail img")
     page.screenshot(path=OUT / f"image-{suffix}.png")
@@ -157,11 +179,23 @@ def main() -> None:
             make_an_edit(page, args.base_url)
         comparison = make_a_comparison(page, args.base_url)
         shared_url = share_first_image(page, args.base_url)
+        smart = make_a_smart_collection(page, args.base_url)
+        if not args.skip_generate:
+            trash_oldest_image(page, args.base_url)
         context.close()
         for language in args.languages.split(","):
             for scheme in ("light", "dark"):
                 for device in DEVICES:
-                    shoot(browser, args.base_url, shared_url, comparison, language, scheme, device)
+                    shoot(
+                        browser,
+                        args.base_url,
+                        shared_url,
+                        comparison,
+                        smart,
+                        language,
+                        scheme,
+                        device,
+                    )
         browser.close()
     print(f"Screenshots written to {OUT}")
 
