@@ -21,7 +21,7 @@ more. SQLite's planner cannot choose between it and the (owner, -id) index, and 
 on its own: `id IN (hits)` builds the whole hit list first (80 ms for a word in a third of 1M
 prompts), while a LIKE scan of the person's rows finds a rare word only at the end (130 ms for
 100k rows). So the choice is made here, when the queryset is built: a search whose terms are
-all found in 0.6% of the person's newest 500 rows (newest_hits, one query of 1-2 ms) is
+all found in 0.6% of the person's newest 500 rows (Newest, one read of 1-2 ms) is
 the LIKE scan, which stops at a page of hits; otherwise a count of each rarer term's hits,
 capped at COMMON_HITS (2-20 ms when it runs to the cap, so only for terms not common there),
 picks the index for the rarest. Terms each common but seldom together use the index's
@@ -39,7 +39,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import connections
-from django.db.models import BooleanField, Count, F, Func, Q, QuerySet, Value
+from django.db.models import BooleanField, F, Func, Q, QuerySet, Value
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import StrIndex, Upper
 from django.db.models.lookups import GreaterThan
@@ -48,7 +48,7 @@ TRIGRAM = 3
 # Above this many hits in the whole index a term is common: most people's newest images contain
 # it, so a scan of their rows ends after a few thousand. Counting this far costs 2-20 ms (more
 # for a longer word: more trigrams to line up), so it is asked only when a cheaper look at the
-# person's newest rows (newest_hits) could not settle it.
+# person's newest rows (Newest) could not settle it.
 COMMON_HITS = 20_000
 # A search found in NEWEST_HITS of the person's NEWEST_ROWS newest rows (0.6%) is common enough
 # for the scan of their rows, newest first: a page of 60 hits within about 10,000 rows (15 ms at
@@ -190,7 +190,8 @@ def postgresql_search[Q_T: QuerySet](images: Q_T, included: tuple[str, ...]) -> 
     index for a rare piece of each (postgresql_drivers), and every term is a check. Left to
     itself, the planner took a common term's index, or ANDed two (`watercolour cat`: 82 ms,
     against 13 for the scan)."""
-    each, together = newest_hits(images, [substring(term) for term in included])
+    newest = Newest(images)
+    each, together = newest.hits(included)
     if together >= NEWEST_HITS:
         return images.filter(*[unindexed(term) for term in included])
     rarer = [term for term, hits in zip(included, each, strict=True) if hits < NEWEST_HITS]
@@ -200,12 +201,12 @@ def postgresql_search[Q_T: QuerySet](images: Q_T, included: tuple[str, ...]) -> 
     if rarest and hits[rarest] < COMMON_HITS:
         checks = [unindexed(term) for term in included if term != rarest]
         return images.filter(postgresql_indexed(rarest), *checks)
-    return images.filter(*postgresql_drivers(images, included), *map(unindexed, included))
+    return images.filter(*postgresql_drivers(newest, included), *map(unindexed, included))
 
 
-def postgresql_drivers(images: QuerySet, included: tuple[str, ...]) -> list[Q]:
+def postgresql_drivers(newest: "Newest", included: tuple[str, ...]) -> list[Q]:
     """PostgreSQL, terms common each but seldom together: what the index ANDs, two at most:
-    the rarest trigram of each term of three characters or more (rarest_pieces), then the
+    the rarest trigram of each term of three characters or more (Newest.rarest_pieces), then the
     shorter terms' grams. A trigram as `icontains` is one list of the trigram index (`%HTH%`),
     where a whole word is every one of its trigrams, each read in full: `lighthouse samurai`
     took 58 ms as words, 26 as `HTH` and `MUR`. pg_trgm takes trigrams from letters and
@@ -215,7 +216,7 @@ def postgresql_drivers(images: QuerySet, included: tuple[str, ...]) -> list[Q]:
         usable = [piece for piece in pieces_of(term, TRIGRAM) if piece.isalnum()]
         if len(term) >= TRIGRAM and usable:
             pieces[term] = usable
-    chosen = rarest_pieces(images, pieces) if pieces else []
+    chosen = newest.rarest_pieces(pieces) if pieces else []
     drivers = [substring(piece) for _term, piece in chosen]
     drivers += [postgresql_indexed(t, check=False) for t in included if len(t) < TRIGRAM]
     if not drivers:  # no piece an index serves (`"a b" "c d"`): the words' own forms
@@ -257,7 +258,8 @@ def sqlite_search[Q_T: QuerySet](images: Q_T, included: tuple[str, ...]) -> Q_T:
     each on its own but seldom together (`lighthouse samurai`), when that scan would read all
     the person's rows: then the index's AND of them proposes the rows."""
     checks = [sqlite_scan(term) for term in included]
-    each, together = newest_hits(images, checks)
+    newest = Newest(images)
+    each, together = newest.hits(included)
     if together >= NEWEST_HITS:  # the scan finds a page of hits soon
         return images.filter(*checks)
     probes = {term: probe for term in included if (probe := sqlite_probe(term))}
@@ -274,7 +276,7 @@ def sqlite_search[Q_T: QuerySet](images: Q_T, included: tuple[str, ...]) -> Q_T:
         return images.filter(driver, *[sqlite_scan(t) for t in included if t != chosen])
     if len(probes) > 1:  # common each, seldom together: the AND of a rare piece of each
         sizes = {term: 1 if probe.table == CHARS else TRIGRAM for term, probe in probes.items()}
-        chosen = rarest_pieces(images, {term: pieces_of(term, sizes[term]) for term in probes})
+        chosen = newest.rarest_pieces({term: pieces_of(term, sizes[term]) for term in probes})
         drivers = []
         # The rarest's table first: SQLite reads the first IN list and probes the others.
         for table in dict.fromkeys(probes[term].table for term, _piece in chosen):
@@ -290,37 +292,43 @@ def pieces_of(term: str, size: int) -> list[str]:
     return list(dict.fromkeys(term[i : i + size] for i in range(len(term) - size + 1)))
 
 
-def rarest_pieces(images: QuerySet, pieces: dict[str, list[str]]) -> list[tuple[str, str]]:
-    """For each term, the one of its `pieces` found in the fewest of the person's newest
-    NEWEST_ROWS rows: [(term, piece)], the rarest first.
+class Newest:
+    """The person's newest NEWEST_ROWS rows, the ones a scan of them reads first, their text
+    read once (about 1.3 ms) and weighed here: how many hold each term and all of them (which
+    way to search), and which piece of a term is rarest (rarest_pieces). As a query of
+    COUNT(...) FILTER, the counts took 6-8 ms on PostgreSQL (UPPER() of every row, per term)
+    and about 2 on SQLite. Case is folded as Python folds it, not quite as each database
+    does: these counts choose a way, and every way finds the same images."""
 
-    Every row that contains a term contains each piece of it, so the AND of one piece per term
-    proposes a superset of the rows that contain them all, which the checks narrow. An index
-    reads a piece far more cheaply than a word: it lines up every trigram of the word, in
-    every row holding them all (SQLite, `"lighthouse" AND "samurai"`, no row in common: 53 ms;
-    `"hth" AND "mur"`, two lists of row ids: 3 ms, 60 rows to check). The rarest trigram of a
-    word is not told by its letters (`hth` is in every lighthouse, `igh` in light, night and
-    high), so each is counted in the person's own newest rows, read once (1-2 ms)."""
-    newest = images.order_by("-id").values_list("prompt", "revised_prompt")[:NEWEST_ROWS]
-    texts = [f"{prompt}\n{revised}".lower() for prompt, revised in newest]
-    chosen = []
-    for term, candidates in pieces.items():
-        found = {piece: sum(piece.lower() in text for text in texts) for piece in candidates}
-        rarest = min(candidates, key=found.__getitem__)
-        chosen.append((found[rarest], term, rarest))
-    return [(term, piece) for _found, term, piece in sorted(chosen)]
+    def __init__(self, images: QuerySet) -> None:
+        newest = images.order_by("-id").values_list("prompt", "revised_prompt")[:NEWEST_ROWS]
+        # NUL between the two: no term has one (parse_terms drops it), so none spans both.
+        self.texts = [f"{prompt}\x00{revised}".lower() for prompt, revised in newest]
 
+    def hits(self, terms: tuple[str, ...]) -> tuple[list[int], int]:
+        """How many of the rows hold each term, and how many hold all of them."""
+        found = [[term.lower() in text for text in self.texts] for term in terms]
+        return [sum(rows) for rows in found], sum(all(row) for row in zip(*found, strict=True))
 
-def newest_hits(images: QuerySet, checks: list[Q]) -> tuple[list[int], int]:
-    """How many of the newest NEWEST_ROWS of `images` (the rows a scan reads first) match each
-    condition, and all of them: one query, reading those rows once (about 1 ms)."""
-    newest = images.model._base_manager.using(images.db).filter(
-        id__in=images.order_by("-id").values("id")[:NEWEST_ROWS]
-    )
-    counts = {f"each{n}": Count("id", filter=check) for n, check in enumerate(checks)}
-    counts["together"] = Count("id", filter=Q(*checks))
-    found = newest.aggregate(**counts)
-    return [found[f"each{n}"] for n in range(len(checks))], found["together"]
+    def rarest_pieces(self, pieces: dict[str, list[str]]) -> list[tuple[str, str]]:
+        """For each term, the one of its `pieces` found in the fewest rows: [(term, piece)],
+        the rarest first.
+
+        Every row that contains a term contains each piece of it, so the AND of one piece per
+        term proposes a superset of the rows that contain them all, which the checks narrow.
+        An index reads a piece far more cheaply than a word: it lines up every trigram of the
+        word, in every row holding them all (SQLite, `"lighthouse" AND "samurai"`, no row in
+        common: 53 ms; `"hth" AND "mur"`, two lists of row ids: 3 ms, 60 rows to check). The
+        rarest trigram of a word is not told by its letters (`hth` is in every lighthouse,
+        `igh` in light, night and high), so each is counted here."""
+        chosen = []
+        for term, candidates in pieces.items():
+            found = {
+                piece: sum(piece.lower() in text for text in self.texts) for piece in candidates
+            }
+            rarest = min(candidates, key=found.__getitem__)
+            chosen.append((found[rarest], term, rarest))
+        return [(term, piece) for _found, term, piece in sorted(chosen)]
 
 
 def estimated_hits(images: QuerySet, grams: Q) -> float:

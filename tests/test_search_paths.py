@@ -90,7 +90,7 @@ def test_the_rarest_piece_is_the_one_fewest_newest_rows_hold(alice: User, make: 
         make(alice, f"a {word} thing")
     make(alice, "the lighthouse")
     candidates = {"lighthouse": search.pieces_of("lighthouse", 3)}
-    [(term, piece)] = search.rarest_pieces(Image.objects.for_user(alice), candidates)
+    [(term, piece)] = search.Newest(Image.objects.for_user(alice)).rarest_pieces(candidates)
     # `hth`, `ous` and `use` are each in one row only; `igh`, `ght`, `tho` in more.
     assert term == "lighthouse"
     assert piece in {"hth", "ous", "use"}
@@ -102,7 +102,7 @@ def test_pieces_keep_the_case_as_typed(alice: User, make: MakeImage) -> None:
     assert search.pieces_of("夕日", 1) == ["夕", "日"]
     assert search.pieces_of("aaaa", 3) == ["aaa"]
     candidates = {"LIGHTHOUSE": search.pieces_of("LIGHTHOUSE", 3)}
-    [(_term, piece)] = search.rarest_pieces(Image.objects.for_user(alice), candidates)
+    [(_term, piece)] = search.Newest(Image.objects.for_user(alice)).rarest_pieces(candidates)
     assert piece in {"LIG", "IGH", "GHT", "HTH", "THO", "HOU", "OUS", "USE"}
 
 
@@ -110,7 +110,9 @@ def test_the_rarest_term_comes_first(alice: User, make: MakeImage) -> None:
     for _ in range(3):
         make(alice, "a cat")
     make(alice, "an owl")
-    pieces = search.rarest_pieces(Image.objects.for_user(alice), {"cat": ["cat"], "owl": ["owl"]})
+    pieces = search.Newest(Image.objects.for_user(alice)).rarest_pieces(
+        {"cat": ["cat"], "owl": ["owl"]}
+    )
     assert pieces == [("owl", "owl"), ("cat", "cat")]
 
 
