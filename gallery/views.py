@@ -41,13 +41,14 @@ def image_list(request: HttpRequest, collection: Collection | None = None) -> Ht
         template += "#gallery" if request.htmx.target == "gallery" else "#page"
     count = None  # shown above the grid's first page, not on each appended page
     if first_page and not template.endswith("#page"):
-        count = ResultCount(len(page)) if next_before is None else count_of(images, everything)
+        newest = () if filters.chosen_sort else page  # the count samples the newest images
+        count = count_of(images, everything, newest) if next_before else ResultCount(len(page))
     context = {
         "filters": filters,
         "images": page,
         "next_before": next_before,
         "collection": collection,
-        "manual_collections": Collection.objects.for_user(request.user).manual(),
+        "manual_collections": filters.collections,  # those made by hand, as the filter offers
         "first_page": first_page,
         "count": count,
     }
