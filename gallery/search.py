@@ -277,12 +277,11 @@ def sqlite_search[Q_T: QuerySet](images: Q_T, included: tuple[str, ...]) -> Q_T:
     if len(probes) > 1:  # common each, seldom together: the AND of a rare piece of each
         sizes = {term: 1 if probe.table == CHARS else TRIGRAM for term, probe in probes.items()}
         chosen = newest.rarest_pieces({term: pieces_of(term, sizes[term]) for term in probes})
-        drivers = []
-        # The rarest's table first: SQLite reads the first IN list and probes the others.
-        for table in dict.fromkeys(probes[term].table for term, _piece in chosen):
-            match = " AND ".join(fts5_phrase(p) for t, p in chosen if probes[t].table == table)
-            drivers.append(Q(id__in=RawSQL(ALL_HITS_SQL[table], [match])))  # noqa: S611
-        return images.filter(*drivers, *checks)
+        # The rarest piece's index ANDs its pieces itself; another index's list would only be
+        # read whole to probe it with each id (猫 lighthouse: 33 ms with both, 22 with one).
+        table = probes[chosen[0][0]].table
+        match = " AND ".join(fts5_phrase(p) for t, p in chosen if probes[t].table == table)
+        return images.filter(Q(id__in=RawSQL(ALL_HITS_SQL[table], [match])), *checks)  # noqa: S611
     return images.filter(*checks)
 
 
