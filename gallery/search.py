@@ -24,8 +24,10 @@ prompts), while a LIKE scan of the person's rows finds a rare word only at the e
 all found in 0.6% of the person's newest 500 rows (Newest, one read of 1-2 ms) is
 the LIKE scan, which stops at a page of hits; otherwise a count of each rarer term's hits,
 capped at COMMON_HITS (2-20 ms when it runs to the cap, so only for terms not common there),
-picks the index for the rarest. Terms each common but seldom together use the index's
-`"a" AND "b"`. Text shorter than three
+picks the index for the rarest. Terms each common but seldom together use the index's AND of
+one rare piece of each (`"hth" AND "mur"` for lighthouse samurai; Newest.rarest_pieces), every
+term checked on the rows it proposes; PostgreSQL the same with one trigram each as `icontains`
+(postgresql_drivers). Text shorter than three
 characters never goes to the trigram table (Debian's SQLite 3.40 answers it there with no rows
 at all): when it is one or two non-ASCII letters or digits (`猫`, `夕日`, `قط`), the same choice
 is made on `gallery_image_chars` (migration 0004), where each non-ASCII character is one token,
