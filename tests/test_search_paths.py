@@ -154,3 +154,16 @@ def test_a_count_from_the_first_page_is_the_counted_one(
     reaches_below = page[-1].id < everything.order_by("-id")[6].id
     counted = [q for q in queries.captured_queries if "COUNT(" in q["sql"].upper()]
     assert not reaches_below or len(counted) <= 1  # no sample counted; the size may be
+
+
+def test_queries_over_a_persons_rows_are_planned_as_in_memory(alice: User) -> None:
+    """gallery.planner: PostgreSQL plans the page's query as reading rows anywhere cheaply (so
+    it takes the person's own index, not everyone's rows by the primary key); SQLite has no
+    such setting and needs none."""
+    from gallery.planner import RANDOM_PAGE_COST, person_rows_planned
+
+    with person_rows_planned(connection.alias), connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SHOW random_page_cost")
+            assert cursor.fetchone()[0] == RANDOM_PAGE_COST
+        assert list(Image.objects.for_user(alice)) == []  # and queries run as usual
