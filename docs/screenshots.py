@@ -96,15 +96,23 @@ def share_first_image(page: Page, base_url: str) -> str:
     return page.input_value("input[readonly]")
 
 
-def trash_oldest_image(page: Page, base_url: str) -> None:
-    page.goto(f"{base_url}/images/?sort=oldest")
+def trash_an_image(page: Page, base_url: str) -> None:
+    """The windmill goes to the Trash, unless an earlier run put something there."""
+    page.goto(f"{base_url}/trash/")
+    if page.locator(".trashed").count():
+        return
+    page.goto(f"{base_url}/images/?q=windmill")
     page.click(".tile a >> nth=0")
     page.click(".image-detail form button.danger")  # Move to the Trash
     page.wait_for_url("**/images/**")
 
 
 def make_a_smart_collection(page: Page, base_url: str) -> str:
-    """A search kept under a name; returns its page's address."""
+    """A search kept under a name (kept from an earlier run too); returns its page's address."""
+    page.goto(f"{base_url}/collections/")
+    made = page.locator(".collection-list a", has_text="Lighthouses")
+    if made.count():
+        return made.first.get_attribute("href")
     page.goto(f"{base_url}/images/?q=lighthouse")
     page.click(".save-search summary")
     page.fill("#smart-name", "Lighthouses")
@@ -144,16 +152,16 @@ def shoot(
     page.screenshot(path=OUT / f"comparison-{suffix}.png", full_page=device == "phone")
     page.goto(f"{base_url}/images/")
     page.screenshot(path=OUT / f"gallery-{suffix}.png")
-    page.goto(f"{base_url}{smart}")
-    page.screenshot(path=OUT / f"smart-collection-{suffix}.png")
-    page.goto(f"{base_url}/trash/")
-    page.screenshot(path=OUT / f"trash-{suffix}.png", full_page=device == "phone")
     page.click(".image-grid a >> nth=0")
     page.wait_for_selector(".image-detail img")
     page.screenshot(path=OUT / f"image-{suffix}.png")
     page.click(".image-meta a.button >> nth=1")  # Edit again
     paint_a_stroke(page)
     page.screenshot(path=OUT / f"editor-{suffix}.png", full_page=device == "phone")
+    page.goto(f"{base_url}{smart}")
+    page.screenshot(path=OUT / f"smart-collection-{suffix}.png")
+    page.goto(f"{base_url}/trash/")
+    page.screenshot(path=OUT / f"trash-{suffix}.png", full_page=device == "phone")
     context.close()
     visitor = browser.new_context(**options)  # signed out, as the link's recipient
     visitor.new_page().goto(shared_url)
@@ -180,8 +188,7 @@ def main() -> None:
         comparison = make_a_comparison(page, args.base_url)
         shared_url = share_first_image(page, args.base_url)
         smart = make_a_smart_collection(page, args.base_url)
-        if not args.skip_generate:
-            trash_oldest_image(page, args.base_url)
+        trash_an_image(page, args.base_url)
         context.close()
         for language in args.languages.split(","):
             for scheme in ("light", "dark"):
