@@ -107,12 +107,12 @@ def test_every_action_of_a_result_from_the_feed(page: Page) -> None:
     result.get_by_role("link", name="Open").click()
     expect(page).to_have_url(re.compile(rf"/images/{image_id}/$"))
     page.go_back()
-    # Delete, after a confirmation: the result goes, the page stays.
+    # To the Trash, no confirmation: the result says so in place, with Undo; the page stays.
     result = page.locator(".generation-card").last.locator(".result").first
     result.get_by_text("More").click()
-    page.once("dialog", lambda dialog: dialog.accept())
-    result.get_by_role("link", name="Delete").click()
-    expect(page.locator(f"#result-{image_id}")).to_have_count(0)
+    result.get_by_role("link", name="Move to the Trash").click()
+    notice = page.locator(f"#result-{image_id}.trashed-notice")
+    expect(notice).to_be_visible(timeout=15_000)
     page.goto(f"/images/{image_id}/")
     expect(page.get_by_role("heading", name=re.compile("not found", re.I))).to_be_visible()
 
