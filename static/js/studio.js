@@ -369,3 +369,12 @@ function trashFromGrid(tile, link, after) {
   htmx.ajax("POST", url, { target: tile, swap: "outerHTML", values: { in_grid: "1" } })
     .then(() => after?.focus());
 }
+
+// The gallery's search box searches as one types (its `input` trigger). Its `change` on leaving
+// the box would search a second time, and that late swap closed whatever was opened meanwhile
+// ("Save as smart collection", a click away): the form hears `change` from its other fields only.
+document.addEventListener("change", (event) => {
+  if (event.target.matches && event.target.matches(".gallery-filters input[type=search]")) {
+    event.stopPropagation();
+  }
+}, true);
