@@ -1,4 +1,4 @@
-"""Every image the studio keeps, its files, and what each generation started from."""
+"""Every image the studio keeps, its files, its stack of versions and its time in the Trash."""
 
 import uuid
 from datetime import datetime, timedelta
@@ -317,63 +317,3 @@ class Image(models.Model):
         stem = "-".join(part for part in words.split("-") if part) or "image"
         extension = self.format if variant == "original" else formats.THUMBNAIL
         return f"{stem}-{str(self.uuid)[:8]}.{extension}"
-
-
-class ImageInput(models.Model):
-    """An image a generation started from: the one it edited (with the mask painted on it), a
-    reference it was sent, or the image it is a variation of. The link outlives the image: once
-    that is deleted, `image` is None and `image_uuid` still says which it was."""
-
-    class Role(models.TextChoices):
-        EDITED = "edited", _("Edited")
-        REFERENCE = "reference", _("Reference")
-        VARIED = "varied", _("Varied")
-
-    generation = models.ForeignKey(
-        "imagegen.Generation",
-        on_delete=models.CASCADE,
-        related_name="inputs",
-        verbose_name=_("generation"),
-    )
-    image = models.ForeignKey(
-        Image,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="used_as_input",
-        verbose_name=_("image"),
-    )
-    image_uuid = models.UUIDField(_("image UUID"), help_text=_("Kept after the image is deleted."))
-    role = models.CharField(_("role"), max_length=20, choices=Role.choices)
-    position = models.PositiveSmallIntegerField(
-        _("position"), help_text=_("The order the images are sent in; the edited one first.")
-    )
-    mask = models.BinaryField(
-        _("mask"),
-        null=True,
-        blank=True,
-        editable=False,
-        help_text=_("The PNG mask sent with the edited image: transparent where to change it."),
-    )
-
-    class Meta:
-        verbose_name = _("input image")
-        verbose_name_plural = _("input images")
-        ordering = ["generation", "position"]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["generation", "position"], name="one_input_per_position"
-            )
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.get_role_display()} {self.image_uuid}"
-
-    @property
-    def has_mask(self) -> bool:
-        return self.role == self.Role.EDITED and bool(self.mask)
-
-    @property
-    def is_sent(self) -> bool:
-        """Whether the image goes upstream (a variation only remembers where it came from)."""
-        return self.role != self.Role.VARIED
