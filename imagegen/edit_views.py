@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.http import HttpResponseClientRedirect
 
 from gallery.models import Image, ImageInput
+from imagegen.costs.budgets import OverLimit
 from imagegen.feed import own_collections
 from imagegen.forms import EditForm, NoModelAvailable, initial_from
 from imagegen.models import Generation
@@ -28,8 +29,12 @@ def edit_image(request: HttpRequest, image_id: str) -> HttpResponse:
         if request.method == "POST" and "switch_model" not in request.POST:
             form = EditForm(request.POST, request.FILES, owner=request.user, source=source)
             if form.is_valid():
-                generation = submit_generation(request.user, form)
-                return redirect("generation", generation_id=generation.pk)
+                try:
+                    generation = submit_generation(request.user, form)
+                except OverLimit as over:  # nothing was queued; the form keeps its values
+                    form.add_error(None, over.message)
+                else:
+                    return redirect("generation", generation_id=generation.pk)
         else:
             initial = _initial(request, source)
             form = EditForm(initial=initial, owner=request.user, source=source)

@@ -221,6 +221,15 @@ COMETAPI_CATALOGUE_URL = env_str("COMETAPI_CATALOGUE_URL") or urlunsplit(
 # dates, prices); 0 turns it off, for deployments that run it from cron.
 MODEL_SYNC_INTERVAL = env_number("MODEL_SYNC_INTERVAL", 21600.0, float)
 
+# What things cost (imagegen/costs): budgets are counted in this currency; a model priced in
+# another is shown at its own price but not counted against a spend cap.
+BUDGET_CURRENCY = env_str("BUDGET_CURRENCY", "USD").upper()
+# Each person's own CometAPI key is encrypted with the first of these Fernet keys (comma
+# separated, newest first; `Fernet.generate_key()`), and opened with any: to rotate, put a new
+# key first, run `manage.py rotate_personal_keys`, then drop the old one. Empty: a key derived
+# from SECRET_KEY (set your own in production, so that the two can be changed apart).
+KEY_ENCRYPTION_KEYS = [key for key in env_str("KEY_ENCRYPTION_KEYS").split(",") if key.strip()]
+
 # Bounds on fetching URL results and on the images we accept.
 DOWNLOAD_MAX_BYTES = env_number("DOWNLOAD_MAX_BYTES", 50 * 1024 * 1024, int)
 DOWNLOAD_TIMEOUT = env_number("DOWNLOAD_TIMEOUT", 60.0, float)

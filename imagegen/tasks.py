@@ -22,6 +22,7 @@ from gallery.ingest import InvalidImage, NotWanted, ingest_image, verify_image
 from gallery.models import Comparison, Image, ImageInput
 from imagegen import service
 from imagegen.catalogue import EDITS, GENERATIONS, ModelSpec
+from imagegen.costs import budgets, ledger
 from imagegen.edit_inputs import InputGone, data_uri, read_inputs
 from imagegen.forms import GenerateForm, choose_model
 from imagegen.forms.references import PlannedInput
@@ -78,13 +79,26 @@ def create_job(
         images = spec.references(GENERATIONS)
         counted = {images.name: [str(p.image.uuid) for p in sent]} if images and sent else {}
         service.build_request_body(spec, prompt, options | counted)
+    image_model = ImageModel.objects.filter(name=spec.name).first()
+    estimate = image_model and ledger.estimate_for(image_model, options, prompt, len(sent))
     with transaction.atomic():
+        # Counted against the person's limits one submit at a time (imagegen/costs/budgets.py).
+        budgets.hold_for_person(owner)
+        budgets.check_limits(
+            owner,
+            images=int(options.get("n", 1)),
+            estimate=estimate.amount if estimate else None,
+            currency=estimate.currency if estimate else "",
+            has_price=estimate is not None,
+        )
         generation = Generation.objects.create(
             owner=owner,
             model_name=spec.name,
             endpoint=endpoint,
             prompt=prompt,
             parameters=options,
+            estimated_cost=estimate.amount if estimate else None,
+            cost_currency=estimate.currency if estimate else "",
         )
         ImageInput.objects.bulk_create(
             ImageInput(
@@ -146,6 +160,8 @@ def _run_again(owner: User, made: Generation, *, varied: Image | None) -> Genera
         return create_job(
             owner, spec.for_endpoint(made.endpoint), made.endpoint, made.prompt, options, inputs
         )
+    except budgets.OverLimit as over:
+        raise CannotRunAgain(over.message) from None
     except ValueError:
         raise CannotRunAgain(
             gettext("Its settings are no longer accepted by %(model)s: remix it to adjust them.")
@@ -170,17 +186,21 @@ def run_generation(generation_id: str) -> str:
     try:
         result = _call_upstream(generation, image_model.spec())
     except InputGone:
+        ledger.record_not_billed(generation)
         generation.mark_failed("input_gone", INPUT_GONE)
         return generation.status
     except JobCancelled:
         return Generation.Status.CANCELLED
     except UpstreamError as error:
+        ledger.record_not_billed(generation)
         message = error.message
         if error.code == "model_not_found":
             UpstreamModel.mark_not_found(image_model.name)
             message = _model_gone_message(image_model)
         generation.mark_failed(error.code, message)
         return generation.status
+    # Answered, so billed: the cost is kept even if the job was cancelled meanwhile.
+    ledger.record_answer(generation, result.usage, len(result.images))
     if not generation.record_response(
         request_id=result.request_id,
         usage=result.usage,
@@ -211,6 +231,10 @@ def run_generation(generation_id: str) -> str:
             # The first failure explains the rest; one line is enough for the person.
             error_code = error_code or error.code
             error_message = error_message or error.message
+    if saved:
+        Image.objects.filter(generation=generation).update(
+            cost=ledger.image_share(generation), cost_currency=generation.cost_currency
+        )
     generation.mark_finished(
         saved=saved, failed=failed, error_code=error_code, error_message=error_message
     )

@@ -11,6 +11,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.http import HttpResponseClientRedirect, HttpResponseStopPolling
 from django_htmx.middleware import HtmxDetails
 
+from imagegen.costs.budgets import OverLimit
 from imagegen.feed import Feed, own_collections
 from imagegen.forms import GenerateForm, NoModelAvailable, initial_from
 from imagegen.forms.compare import COMPARE, companions, shown_parameters
@@ -65,14 +66,18 @@ def _submit(request: HtmxHttpRequest) -> HttpResponse | tuple[GenerateForm, list
     if not form.is_valid():
         return form, []
     others = companions(form, request.POST, request.FILES, request.user)
-    if others and form.is_valid():  # one prompt, several models: they land together
-        comparison = submit_comparison(request.user, [form, *(c.form for c in others)])
-        if request.htmx:
-            return HttpResponseClientRedirect(comparison.get_absolute_url())
-        return redirect(comparison.get_absolute_url())
     if not form.is_valid():  # a model ticked beside it cannot take the request
         return form, []
-    made = [submit_generation(request.user, form)]
+    try:
+        if others:  # one prompt, several models: they land together, or none does
+            comparison = submit_comparison(request.user, [form, *(c.form for c in others)])
+            if request.htmx:
+                return HttpResponseClientRedirect(comparison.get_absolute_url())
+            return redirect(comparison.get_absolute_url())
+        made = [submit_generation(request.user, form)]
+    except OverLimit as over:  # nothing was queued; the form keeps every value
+        form.add_error(None, over.message)
+        return form, []
     if not request.htmx:
         return redirect("generation", generation_id=made[0].pk)
     return GenerateForm(initial=initial_from(request.POST), owner=request.user), made

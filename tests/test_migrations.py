@@ -111,9 +111,13 @@ def test_old_generations_keep_their_parameters_and_can_still_be_sent(old_apps: A
     from imagegen.models import Generation as LiveGeneration
     from imagegen.models import ImageModel as LiveImageModel
 
-    for generation in LiveGeneration.objects.all():
+    # Only the columns as of 0008: later migrations add more.
+    for generation in LiveGeneration.objects.only("model_name", "parameters"):
         assert generation.parameters == sent_before[generation.model_name]
-        spec = LiveImageModel.objects.get(name=generation.model_name).spec()
+        as_of_0008 = LiveImageModel.objects.defer(
+            "price", "price_source", "price_updated_at", "price_note"
+        )
+        spec = as_of_0008.get(name=generation.model_name).spec()
         sent, problems = resolve(spec, generation.parameters)
         assert problems == []  # remix of the old settings passes the new schema unchanged
         assert sent == generation.parameters

@@ -216,6 +216,10 @@ class Image(models.Model):
         validators=[MinValueValidator(1), MaxValueValidator(MAX_RATING)],
         help_text=_("1 to 5 stars, given in the gallery (keys 1-5) or on the image's page."),
     )
+    # This image's share of what its job cost (its job's cost over the images returned), in
+    # `cost_currency`; None for an upload or a job whose price is unknown.
+    cost = models.DecimalField(_("cost"), max_digits=12, decimal_places=6, null=True, blank=True)
+    cost_currency = models.CharField(_("currency"), max_length=3, blank=True)
     created_at = models.DateTimeField(_("created"), db_index=True)
     # When the image was moved to the Trash; None while it is kept. Every image trashed by one
     # action shares the moment, so "Undo" restores exactly that action's images. Its files stay
@@ -257,6 +261,12 @@ class Image(models.Model):
                 fields=["owner", "trashed_at", "-rating", "-id"],
                 condition=Q(rating__isnull=False, trashed_at__isnull=True),
                 name="image_owner_kept_rated",
+            ),
+            # Images with a cost (generated ones): "cost from/to" and "most expensive first".
+            models.Index(
+                fields=["owner", "trashed_at", "-cost", "-id"],
+                condition=Q(cost__isnull=False, trashed_at__isnull=True),
+                name="image_owner_kept_cost",
             ),
             # Trashed images only (a few): the Trash page and the purge.
             models.Index(

@@ -90,6 +90,28 @@ def gpt_image_schema(
     return {"parameters": parameters, "rules": [TRANSPARENT_NEEDS_ALPHA, STREAM_MAKES_ONE]}
 
 
+# Prices (USD), each model's beside its schema: api.md §8 where it gives them, else as noted.
+# Tokens an estimate counts before the upstream does: OpenAI's published output tokens for a
+# 1024x1024 image at each quality (more with the area); xhigh and max are not published: twice
+# and four times high, guessed.
+OUTPUT_TOKENS = {"low": 272, "medium": 1056, "high": 4160, "xhigh": 8320, "max": 16640}
+INPUT_IMAGE_TOKENS = 765  # one 1024x1024 input image, as OpenAI counts image inputs
+
+
+def per_token(text_input: str, image_input: str, image_output: str) -> dict[str, Any]:
+    return {"currency": "USD",
+            "per_million_tokens": {"text_input": text_input, "image_input": image_input,
+                                   "image_output": image_output},
+            "output_tokens": OUTPUT_TOKENS, "input_image_tokens": INPUT_IMAGE_TOKENS}  # fmt: skip
+
+
+def per_1024_image(low: str, medium: str, high: str) -> dict[str, Any]:
+    """Priced per 1024x1024 image by quality, more with the area; "auto" as high."""
+    cases = [{"when": {"quality": [quality]}, "per_image": price}
+             for quality, price in (("low", low), ("medium", medium))]  # fmt: skip
+    return {"currency": "USD", "per_image": high, "cases": cases, "per_pixels": 1024 * 1024}
+
+
 def gpt_image(
     name: str, label: str, position: int, *, fidelity: bool = False, **facts: Any
 ) -> dict[str, Any]:
@@ -147,7 +169,7 @@ GPT_IMAGE_26_SCHEMA["rules"] += [
 ]
 
 
-def seedream(name: str, label: str, position: int, released_on: date) -> dict[str, Any]:
+def seedream(name: str, label: str, position: int, released_on: date, price: str) -> dict[str, Any]:
     sizes = ["2K", "4K", "2048x2048", "2304x1728", "1728x2304", "2848x1600", "1600x2848"]
     parameters = [
         size(sizes, "2048x2048", custom=SEEDREAM_CUSTOM_SIZES),
@@ -167,7 +189,15 @@ def seedream(name: str, label: str, position: int, released_on: date) -> dict[st
     return {"name": name, "label": label, "family": "seedream", "position": position,
             "prompt_max_length": 1000, "max_images": 15, "result_kind": "url",
             "returns_usage": True, "released_on": released_on,
-            "schema": {"parameters": parameters, "rules": rules}}  # fmt: skip
+            "schema": {"parameters": parameters, "rules": rules},
+            "price": {"currency": "USD", "per_image": price},
+            "price_note": GUESSED_PRICE}  # fmt: skip
+
+
+GUESSED_PRICE = _("No published price was found: a guess until the catalogue gives one.")
+API_MD_PRICE = _("CometAPI's price (reference/api.md §8).")
+THIRD_PARTY_PRICE = _("A third party's figure (reference/api.md §8), unverified.")
+OPENAI_PRICE = _("OpenAI's published price.")
 
 
 SHIPPED_MODELS: list[dict[str, Any]] = [
@@ -182,6 +212,12 @@ SHIPPED_MODELS: list[dict[str, Any]] = [
         "returns_revised_prompt": True,
         "retires_on": date(2026, 5, 12),
         "replacement": "gpt-image-2",
+        "price": {"currency": "USD", "per_image": "0.04", "cases": [
+            {"when": {"quality": ["hd"], "size": ["1792x1024", "1024x1792"]}, "per_image": "0.12"},
+            {"when": {"quality": ["hd"]}, "per_image": "0.08"},
+            {"when": {"size": ["1792x1024", "1024x1792"]}, "per_image": "0.08"},
+        ]},
+        "price_note": OPENAI_PRICE,
         "schema": {
             "parameters": [
                 size(["1024x1024", "1792x1024", "1024x1792"], "1024x1024"),
@@ -193,17 +229,21 @@ SHIPPED_MODELS: list[dict[str, Any]] = [
         },
     },
     gpt_image("gpt-image-2", "GPT Image 2", 20, released_on=date(2026, 4, 21),
-              schema=GPT_IMAGE_2_SCHEMA),
+              schema=GPT_IMAGE_2_SCHEMA, price=per_token("4", "4", "24"), price_note=API_MD_PRICE),
     gpt_image("gpt-image-2.6-sunburst", "GPT Image 2.6 Sunburst", 30,
-              released_on=date(2026, 11, 5), schema=GPT_IMAGE_26_SCHEMA),
+              released_on=date(2026, 11, 5), schema=GPT_IMAGE_26_SCHEMA,
+              price=per_token("5", "8", "30"), price_note=THIRD_PARTY_PRICE),
     gpt_image("gpt-image-2.6-flare", "GPT Image 2.6 Flare", 40,
-              released_on=date(2026, 11, 4), schema=GPT_IMAGE_26_SCHEMA),
+              released_on=date(2026, 11, 4), schema=GPT_IMAGE_26_SCHEMA,
+              price=per_token("5", "8", "30"), price_note=THIRD_PARTY_PRICE),
     gpt_image("gpt-image-2.5-sunburst", "GPT Image 2.5 Sunburst", 50,
-              released_on=date(2026, 9, 8), schema=GPT_IMAGE_25_SCHEMA),
+              released_on=date(2026, 9, 8), schema=GPT_IMAGE_25_SCHEMA,
+              price=per_token("5", "8", "30"), price_note=THIRD_PARTY_PRICE),
     gpt_image("gpt-image-2.5-flare", "GPT Image 2.5 Flare", 60,
-              released_on=date(2026, 9, 8), schema=GPT_IMAGE_25_SCHEMA),
-    seedream("doubao-seedream-5-0-260128", "Seedream 5.0", 70, date(2026, 1, 28)),
-    seedream("doubao-seedream-4-5-251128", "Seedream 4.5", 80, date(2025, 11, 28)),
+              released_on=date(2026, 9, 8), schema=GPT_IMAGE_25_SCHEMA,
+              price=per_token("5", "8", "30"), price_note=THIRD_PARTY_PRICE),
+    seedream("doubao-seedream-5-0-260128", "Seedream 5.0", 70, date(2026, 1, 28), "0.04"),
+    seedream("doubao-seedream-4-5-251128", "Seedream 4.5", 80, date(2025, 11, 28), "0.03"),
     {
         "name": "qwen-image",
         "label": "Qwen Image",
@@ -212,6 +252,8 @@ SHIPPED_MODELS: list[dict[str, Any]] = [
         "prompt_max_length": 800,
         "max_images": 1,
         "result_kind": "url",  # undocumented (api.md §1); the studio handles url and b64 alike
+        "price": {"currency": "USD", "per_image": "0.02"},
+        "price_note": GUESSED_PRICE,
         "schema": {
             "parameters": [
                 # CometAPI does not document qwen-image's sizes; these are Alibaba's.
@@ -221,11 +263,14 @@ SHIPPED_MODELS: list[dict[str, Any]] = [
         },
     },
     gpt_image("gpt-image-1.5", "GPT Image 1.5", 100, released_on=date(2025, 12, 16),
-              retires_on=date(2026, 12, 1), replacement="gpt-image-2.6-sunburst", fidelity=True),
+              retires_on=date(2026, 12, 1), replacement="gpt-image-2.6-sunburst", fidelity=True,
+              price=per_1024_image("0.009", "0.034", "0.133"), price_note=THIRD_PARTY_PRICE),
     gpt_image("gpt-image-1", "GPT Image 1", 110, retires_on=date(2026, 10, 23),
-              replacement="gpt-image-2", fidelity=True),
+              replacement="gpt-image-2", fidelity=True,
+              price=per_token("5", "10", "40"), price_note=OPENAI_PRICE),
     gpt_image("gpt-image-1-mini", "GPT Image 1 mini", 120, retires_on=date(2026, 12, 1),
-              replacement="gpt-image-2.6-flare"),
+              replacement="gpt-image-2.6-flare",
+              price=per_1024_image("0.005", "0.011", "0.036"), price_note=THIRD_PARTY_PRICE),
     {
         "name": "dall-e-2",
         "label": "DALL·E 2",
@@ -236,6 +281,11 @@ SHIPPED_MODELS: list[dict[str, Any]] = [
         "result_kind": "url",
         "retires_on": date(2026, 5, 12),
         "replacement": "gpt-image-2",
+        "price": {"currency": "USD", "per_image": "0.02", "cases": [
+            {"when": {"size": ["256x256"]}, "per_image": "0.016"},
+            {"when": {"size": ["512x512"]}, "per_image": "0.018"},
+        ]},
+        "price_note": OPENAI_PRICE,
         "schema": {
             "parameters": [size(["256x256", "512x512", "1024x1024"], "1024x1024"), RESPONSE_FORMAT],
             "rules": [],

@@ -1,6 +1,8 @@
 """The generation app's data: the model catalogue (catalogue.py), the jobs (jobs.py), saved
-presets (presets.py) and each person's profile (people.py: their time zone)."""
+presets (presets.py), each person's profile (people.py: their time zone), their budgets and limits
+(allowances.py) and their own API key (keys.py)."""
 
+from imagegen.models.allowances import Allowance, AllowanceQuerySet, Limits
 from imagegen.models.catalogue import (
     EXPORTED_FIELDS,
     ImageModel,
@@ -16,6 +18,7 @@ from imagegen.models.jobs import (
     GenerationQuerySet,
     WorkerProcess,
 )
+from imagegen.models.keys import KeyUnreadable, PersonalKey
 from imagegen.models.people import Profile
 from imagegen.models.presets import Preset, PresetQuerySet
 
@@ -23,10 +26,15 @@ __all__ = [
     "EXPORTED_FIELDS",
     "FINISHED",
     "UNFINISHED",
+    "Allowance",
+    "AllowanceQuerySet",
     "Generation",
     "GenerationQuerySet",
     "ImageModel",
     "ImageModelQuerySet",
+    "KeyUnreadable",
+    "Limits",
+    "PersonalKey",
     "Preset",
     "PresetQuerySet",
     "Profile",

@@ -19,6 +19,7 @@ from imagegen.catalogue import (
     readable,
     schema_errors,
 )
+from imagegen.costs.rules import price_errors
 
 
 def default_schema() -> dict[str, Any]:
@@ -113,6 +114,31 @@ class ImageModel(models.Model):
         default=default_schema,
         help_text=_("Every parameter the model takes, and the rules between them (JSON)."),
     )
+    # The price rule beside the schema (imagegen/costs/rules.py), and where it came from: the
+    # catalogue sync replaces a shipped or synced price, never one an administrator set.
+    price = models.JSONField(
+        _("price"),
+        default=dict,
+        blank=True,
+        help_text=_(
+            "What a request costs: per image or per million tokens (JSON). Empty: unknown."
+        ),
+    )
+
+    class PriceSource(models.TextChoices):
+        SHIPPED = "shipped", _("Shipped with the studio")
+        CATALOGUE = "catalogue", _("CometAPI's catalogue")
+        ADMIN = "admin", _("Set by an administrator")
+
+    price_source = models.CharField(
+        _("price from"),
+        max_length=20,
+        choices=PriceSource.choices,
+        default=PriceSource.SHIPPED,
+        help_text=_("Set by an administrator: the catalogue sync leaves the price as it is."),
+    )
+    price_updated_at = models.DateTimeField(_("price as of"), null=True, blank=True)
+    price_note = models.CharField(_("price note"), max_length=200, blank=True)
 
     objects = ImageModelQuerySet.as_manager()
 
@@ -129,6 +155,8 @@ class ImageModel(models.Model):
         errors = schema_errors(self.schema)
         if errors:
             raise ValidationError({"schema": errors})
+        if price_problems := price_errors(self.price):
+            raise ValidationError({"price": price_problems})
         if self.max_images < 1:
             raise ValidationError({"max_images": _("At least 1.")})
 
@@ -177,7 +205,7 @@ class ImageModel(models.Model):
 EXPORTED_FIELDS = [
     "name", "label", "family", "position", "prompt_max_length", "max_images", "result_kind",
     "returns_revised_prompt", "returns_usage", "can_edit", "released_on", "retires_on",
-    "replacement", "schema",
+    "replacement", "schema", "price", "price_note",
 ]  # fmt: skip
 
 

@@ -101,6 +101,29 @@ class Generation(models.Model):
         blank=True,
         help_text=_("size, quality, background, output_format as echoed."),
     )
+    # The ledger (imagegen/costs): the estimate made at submit (what budgets count while the job
+    # is queued or running), then what it cost once the upstream answered, and how that is known.
+
+    class CostBasis(models.TextChoices):
+        USAGE = "usage", _("the tokens the upstream counted")
+        PRICE = "price", _("the model's price")
+        NOT_BILLED = "not_billed", _("not billed: the upstream made nothing")
+        UNKNOWN = "unknown", _("unknown: the model has no price")
+
+    estimated_cost = models.DecimalField(
+        _("estimated cost"), max_digits=12, decimal_places=6, null=True, blank=True
+    )
+    cost = models.DecimalField(_("cost"), max_digits=12, decimal_places=6, null=True, blank=True)
+    cost_currency = models.CharField(_("currency"), max_length=3, blank=True)
+    cost_basis = models.CharField(
+        _("cost from"), max_length=20, choices=CostBasis.choices, blank=True
+    )
+    images_returned = models.PositiveSmallIntegerField(
+        _("images returned"),
+        null=True,
+        blank=True,
+        help_text=_("How many images the upstream answered with (and billed); none yet: empty."),
+    )
     created_at = models.DateTimeField(_("created"), auto_now_add=True, db_index=True)
     started_at = models.DateTimeField(_("started"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
@@ -234,6 +257,15 @@ class Generation(models.Model):
             attempts=attempts,
             upstream_ms=upstream_ms,
         )
+
+    def record_cost(self, amount: Any, currency: str, basis: str, images_returned: int) -> None:
+        """What the job cost (imagegen/costs/ledger.py), whatever its state: an answer the upstream
+        billed stays billed even when the job was cancelled while it was drawn."""
+        fields = {"cost": amount, "cost_currency": currency, "cost_basis": basis,
+                  "images_returned": images_returned}  # fmt: skip
+        Generation.objects.filter(pk=self.pk).update(**fields)
+        for name, value in fields.items():
+            setattr(self, name, value)
 
     def save_preview(self, data: bytes) -> bool:
         return self._update_while_running(
