@@ -20,7 +20,17 @@ from django.utils.translation import gettext_lazy as _
 from gallery.admin import ImageInputInline
 from imagegen.catalogue import list_text, readable
 from imagegen.catalogue.sync import add_with_basic_schema, sync_models
-from imagegen.models import EXPORTED_FIELDS, Generation, ImageModel, Preset, Profile, UpstreamModel
+from imagegen.costs.money import format_money
+from imagegen.costs.rules import price_summary
+from imagegen.models import (
+    EXPORTED_FIELDS,
+    Allowance,
+    Generation,
+    ImageModel,
+    Preset,
+    Profile,
+    UpstreamModel,
+)
 
 EXPORT_FORMAT = "image-studio.models/1"
 IMPORT_MAX_BYTES = 1024 * 1024
@@ -33,6 +43,16 @@ class PrettyJSONField(forms.JSONField):
         if isinstance(value, forms.fields.InvalidJSONInput):
             return value
         return json.dumps(readable(value), indent=2, ensure_ascii=False)
+
+
+class PriceJSONField(forms.JSONField):
+    def prepare_value(self, value: Any) -> str:
+        if isinstance(value, forms.fields.InvalidJSONInput):
+            return value
+        return json.dumps(value or {}, indent=2, ensure_ascii=False)
+
+    def to_python(self, value: Any) -> Any:
+        return super().to_python(value) or {}
 
 
 class ImageModelForm(forms.ModelForm):
@@ -51,23 +71,40 @@ class ImageModelForm(forms.ModelForm):
         ),
     )
 
+    price = PriceJSONField(
+        label=_("Price"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 12, "cols": 100, "spellcheck": "false"}),
+        help_text=_(
+            'JSON, per image: {"currency": "USD", "per_image": "0.04", "cases": [{"when": '
+            '{"quality": ["hd"]}, "per_image": "0.08"}]}; or per token: {"currency": "USD", '
+            '"per_million_tokens": {"text_input": "5", "image_input": "8", "image_output": '
+            '"30"}, "output_tokens": {"low": 272, "medium": 1056, "high": 4160}}. Empty: '
+            "unknown. Saving a changed price makes it yours: the catalogue sync will not "
+            "replace it. See README, “What things cost”."
+        ),
+    )
+
     class Meta:
         model = ImageModel
         fields = [
             "name", "label", "family", "enabled", "position", "prompt_max_length", "max_images",
             "schema", "result_kind", "returns_revised_prompt", "returns_usage", "can_edit",
-            "released_on", "retires_on", "replacement",
+            "released_on", "retires_on", "replacement", "price", "price_note",
         ]  # fmt: skip
 
 
 @admin.register(ImageModel)
 class ImageModelAdmin(admin.ModelAdmin):
     form = ImageModelForm
-    list_display = ["label", "name", "family", "enabled", "availability", "ends", "position"]
+    list_display = [
+        "label", "name", "family", "enabled", "availability", "ends", "priced", "position",
+    ]  # fmt: skip
     list_editable = ["enabled", "position"]
-    list_filter = ["family", "enabled"]
+    list_filter = ["family", "enabled", "price_source"]
     search_fields = ["name", "label"]
-    actions = ["export_models", "sync_now"]
+    actions = ["export_models", "sync_now", "price_from_catalogue"]
+    readonly_fields = ["price_source", "price_updated_at"]
     change_list_template = "admin/imagegen/imagemodel/change_list.html"
     fieldsets = [
         (None, {"fields": ["name", "label", "family", "enabled", "position"]}),
@@ -78,7 +115,31 @@ class ImageModelAdmin(admin.ModelAdmin):
             {"fields": ["result_kind", "returns_revised_prompt", "returns_usage", "can_edit"]},
         ),
         (_("Life"), {"fields": ["released_on", "retires_on", "replacement"]}),
+        (_("Price"), {"fields": ["price", "price_note", "price_source", "price_updated_at"]}),
     ]
+
+    def save_model(self, request: HttpRequest, obj: ImageModel, form: Any, change: bool) -> None:
+        if "price" in form.changed_data or "price_note" in form.changed_data:
+            # The administrator's price from now on: a catalogue sync never replaces it.
+            obj.price_source = ImageModel.PriceSource.ADMIN
+            obj.price_updated_at = timezone.now()
+        super().save_model(request, obj, form, change)
+
+    @admin.display(description=_("Price"))
+    def priced(self, model: ImageModel) -> str:
+        return f"{price_summary(model.price)} ({model.get_price_source_display()})"
+
+    @admin.action(description=_("Let the catalogue sync set their price again"))
+    def price_from_catalogue(self, request: HttpRequest, queryset: QuerySet[ImageModel]) -> None:
+        count = queryset.filter(price_source=ImageModel.PriceSource.ADMIN).update(
+            price_source=ImageModel.PriceSource.CATALOGUE
+        )
+        message = ngettext(
+            "%(count)d price will follow the catalogue from the next sync.",
+            "%(count)d prices will follow the catalogue from the next sync.",
+            count,
+        )
+        self.message_user(request, message % {"count": count}, messages.SUCCESS)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[ImageModel]:
         return super().get_queryset(request).with_live()  # availability without a query a row
@@ -162,6 +223,12 @@ def report_sync(request: HttpRequest, model_admin: admin.ModelAdmin) -> None:
         model_admin.message_user(
             request, gettext("The key offers %(count)s models.") % {"count": report.listed}
         )
+    if report.repriced:
+        model_admin.message_user(
+            request,
+            gettext("New prices from the catalogue: %(models)s.")
+            % {"models": list_text(report.repriced)},
+        )
     for line in report.errors:
         model_admin.message_user(
             request, gettext("Could not read the %(what)s") % {"what": line}, messages.WARNING
@@ -224,6 +291,9 @@ def _model_from_export(entry: Any) -> tuple[ImageModel, list[str]]:
                     not_a_date = gettext("not a date (YYYY-MM-DD).")
                     return model, [f"{field}: {not_a_date}"]
             setattr(model, field, value)
+    if "price" in entry or "price_note" in entry:  # a price someone chose: no sync replaces it
+        model.price_source = ImageModel.PriceSource.ADMIN
+        model.price_updated_at = timezone.now()
     try:
         model.full_clean()
     except ValidationError as error:
@@ -269,8 +339,10 @@ class UpstreamModelAdmin(admin.ModelAdmin):
 
 @admin.register(Generation)
 class GenerationAdmin(admin.ModelAdmin):
-    list_display = ["created_at", "owner", "model_name", "short_prompt", "status", "error_code"]
-    list_filter = ["status", "model_name", "error_code", "created_at"]
+    list_display = [
+        "created_at", "owner", "model_name", "short_prompt", "status", "error_code", "shown_cost",
+    ]  # fmt: skip
+    list_filter = ["status", "model_name", "error_code", "cost_basis", "created_at"]
     list_select_related = ["owner"]
     search_fields = ["prompt", "request_id", "owner__username"]
     date_hierarchy = "created_at"
@@ -280,6 +352,12 @@ class GenerationAdmin(admin.ModelAdmin):
     @admin.display(description=_("Prompt"))
     def short_prompt(self, generation: Generation) -> str:
         return generation.prompt[:80]
+
+    @admin.display(description=_("Cost"), ordering="cost")
+    def shown_cost(self, generation: Generation) -> str:
+        if generation.cost is None:
+            return ""
+        return format_money(generation.cost, generation.cost_currency or "USD")
 
     def has_add_permission(self, request: object) -> bool:
         return False  # generations come only from the generate page
@@ -300,3 +378,44 @@ class ProfileAdmin(admin.ModelAdmin):
     list_filter = ["time_zone_chosen"]
     list_select_related = ["user"]
     search_fields = ["user__username", "time_zone"]
+
+
+class AllowanceForm(forms.ModelForm):
+    class Meta:
+        model = Allowance
+        fields = ["user", "monthly_spend_cap", "daily_image_cap", "jobs_per_minute",
+                  "site_key_allowed"]  # fmt: skip
+
+    def clean_user(self) -> Any:
+        user = self.cleaned_data.get("user")
+        if self.instance.site_default and user is not None:
+            raise ValidationError(_("The site default is nobody's: leave the person empty."))
+        if not self.instance.site_default and user is None:
+            raise ValidationError(_("Choose the person these limits are for."))
+        return user
+
+
+@admin.register(Allowance)
+class AllowanceAdmin(admin.ModelAdmin):
+    """Budgets and limits: the site default (always listed first) and each person's own."""
+
+    form = AllowanceForm
+    list_display = ["__str__", "monthly_spend_cap", "daily_image_cap", "jobs_per_minute",
+                    "site_key_allowed"]  # fmt: skip
+    list_select_related = ["user"]
+    search_fields = ["user__username"]
+    autocomplete_fields = ["user"]
+    ordering = ["-site_default", "user__username"]
+
+    def changelist_view(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        # The site default always exists, so that it can be found and edited here.
+        if not Allowance.objects.filter(site_default=True).exists():
+            Allowance.objects.get_or_create(site_default=True)
+        return super().changelist_view(request, extra_context)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Allowance | None = None) -> bool:
+        if obj is not None and obj.site_default:
+            return False  # empty its fields instead: no limits
+        return super().has_delete_permission(request, obj)

@@ -13,6 +13,7 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from gallery.models import Image, ImageInput
 from imagegen.costs.budgets import OverLimit
+from imagegen.costs.estimates import render_estimate, with_some_prompt
 from imagegen.feed import own_collections
 from imagegen.forms import EditForm, NoModelAvailable, initial_from
 from imagegen.models import Generation
@@ -41,10 +42,14 @@ def edit_image(request: HttpRequest, image_id: str) -> HttpResponse:
     except NoModelAvailable:
         form = None
     template = "imagegen/edit.html"
-    if getattr(request, "htmx", False) and request.htmx.target == "model-fields":
+    model_switch = getattr(request, "htmx", False) and request.htmx.target == "model-fields"
+    if model_switch:
         template += "#model-fields"
     context = {"form": form, "source": source, "mask_src": _mask_sent(form)}
-    return render(request, template, context)
+    response = render(request, template, context)
+    if model_switch:
+        response["HX-Trigger-After-Settle"] = "model-fields-changed"  # the estimate follows
+    return response
 
 
 def _mask_sent(form: EditForm | None) -> str:
@@ -71,6 +76,19 @@ def _initial(request: HttpRequest, source: Image) -> dict[str, Any]:
     if "reference" in (request.POST or request.GET):
         values["reference"] = (request.POST or request.GET).getlist("reference")
     return values
+
+
+@require_POST
+def edit_cost_estimate(request: HttpRequest, image_id: str) -> HttpResponse:
+    """What the editor's form as it stands would cost (htmx asks as it changes)."""
+    source = get_object_or_404(Image.objects.for_user(request.user), uuid=image_id)
+    try:
+        form = EditForm(
+            with_some_prompt(request.POST), request.FILES, owner=request.user, source=source
+        )
+    except NoModelAvailable:
+        return HttpResponse(b"")
+    return render_estimate(request, [form] if form.is_valid() else [])
 
 
 @require_GET

@@ -13,6 +13,7 @@ urlpatterns = [
     path("", RedirectView.as_view(pattern_name="generate"), name="home"),
     path("generate/", views.generate, name="generate"),
     path("generate/plan/", views.comparison_plan, name="comparison_plan"),
+    path("generate/estimate/", views.cost_estimate, name="cost_estimate"),
     path("generations/status/", views.generation_status, name="generation_status"),
     path("generations/<uuid:generation_id>/", views.generation_detail, name="generation"),
     path(
@@ -41,6 +42,11 @@ urlpatterns = [
     path("images/upload/", upload_views.upload, name="image_upload"),
     path("images/picker/", upload_views.reference_picker, name="reference_picker"),
     path("images/<uuid:image_id>/edit/", edit_views.edit_image, name="image_edit"),
+    path(
+        "images/<uuid:image_id>/edit/estimate/",
+        edit_views.edit_cost_estimate,
+        name="image_edit_estimate",
+    ),
     path("images/<uuid:image_id>/vary/", edit_views.vary_image, name="image_vary"),
     path("images/<uuid:image_id>/", gallery_views.image_detail, name="image_detail"),
     path(

@@ -12,6 +12,7 @@ from django_htmx.http import HttpResponseClientRedirect, HttpResponseStopPolling
 from django_htmx.middleware import HtmxDetails
 
 from imagegen.costs.budgets import OverLimit
+from imagegen.costs.estimates import render_estimate, with_some_prompt
 from imagegen.feed import Feed, own_collections
 from imagegen.forms import GenerateForm, NoModelAvailable, initial_from
 from imagegen.forms.compare import COMPARE, companions, shown_parameters
@@ -52,7 +53,9 @@ def generate(request: HtmxHttpRequest) -> HttpResponse:
     ticked = request.POST.getlist(COMPARE) if request.method == "POST" else []
     context: dict[str, Any] = {"form": form, "made": made, "compare_ticked": ticked}
     if request.htmx.target == "model-fields":
-        return render(request, "imagegen/generate.html#model-fields", context)
+        response = render(request, "imagegen/generate.html#model-fields", context)
+        response["HX-Trigger-After-Settle"] = "model-fields-changed"  # the estimate follows
+        return response
     if request.htmx and request.method == "POST":
         context["collections"] = own_collections(request.user) if made else []
         return render(request, "imagegen/generate.html#panel", context)
@@ -101,6 +104,21 @@ def comparison_plan(request: HtmxHttpRequest) -> HttpResponse:
         "primary_sent": shown_parameters(form) if valid else [],
     }
     return render(request, "includes/comparison_plan.html", context)
+
+
+@require_POST
+def cost_estimate(request: HtmxHttpRequest) -> HttpResponse:
+    """What the generate form as it stands would cost, for each model it goes to (htmx asks
+    again whenever the form changes). Nothing is saved or sent."""
+    data = with_some_prompt(request.POST)
+    try:
+        form = GenerateForm(data, request.FILES, owner=request.user)
+    except NoModelAvailable:
+        return HttpResponse(b"")
+    others = companions(form, data, request.FILES, request.user) if form.is_valid() else []
+    valid = form.is_valid() and all(other.form for other in others)
+    forms = [form, *(other.form for other in others if other.form)] if valid else []
+    return render_estimate(request, forms)
 
 
 def _feed(

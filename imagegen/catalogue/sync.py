@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from imagegen import service
 from imagegen.catalogue.shipped import BASIC_SCHEMA
+from imagegen.costs.rules import price_errors, rule_from_catalogue
 from imagegen.models import ImageModel, UpstreamModel
 from imagegen.service import UpstreamError
 
@@ -32,6 +33,7 @@ class SyncReport:
     newly_offered: list[str] = field(default_factory=list)
     withdrawn: list[str] = field(default_factory=list)
     retiring: list[tuple[str, date]] = field(default_factory=list)
+    repriced: list[str] = field(default_factory=list)  # catalogue models whose price changed
     errors: list[str] = field(default_factory=list)
 
 
@@ -120,7 +122,27 @@ def _record_catalogue(records: list[dict[str, Any]], now: datetime, report: Sync
         if isinstance(record.get("pricing"), dict):
             known["pricing"] = record["pricing"]
         UpstreamModel.objects.update_or_create(name=record["id"][:200], defaults=known)
+        if "pricing" in known:
+            _reprice(record["id"][:200], known["pricing"], now, report)
     report.described = len(records)
+
+
+def _reprice(name: str, pricing: dict[str, Any], now: datetime, report: SyncReport) -> None:
+    """The catalogue's price becomes the model's, unless an administrator set one (never
+    overwritten); the price records that it came from the catalogue, and when."""
+    model = ImageModel.objects.filter(name=name).first()
+    if model is None or model.price_source == ImageModel.PriceSource.ADMIN:
+        return
+    rule = rule_from_catalogue(model.price, pricing)
+    if price_errors(rule) or (not rule and not model.price):
+        return
+    if rule != model.price:
+        report.repriced.append(name)
+    model.price = rule
+    model.price_source = ImageModel.PriceSource.CATALOGUE
+    model.price_updated_at = now
+    model.price_note = "CometAPI's catalogue (GET /api/models)."
+    model.save(update_fields=["price", "price_source", "price_updated_at", "price_note"])
 
 
 def _date_or_none(value: Any) -> date | None:

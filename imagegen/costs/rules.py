@@ -37,8 +37,8 @@ MILLION = Decimal(1_000_000)
 PLACES = Decimal("0.000001")  # amounts are kept to a millionth of the currency
 CHARACTERS_PER_TOKEN = 4
 TOKEN_KINDS = ("text_input", "image_input", "image_output", "text_output")
-# What "auto" quality and size are guessed as: the most the model may choose, so an estimate
-# (and the budget that counts it) does not fall short.
+# What "auto" size is guessed as (and "auto" quality, in _output_tokens): the most the model
+# chooses by itself, so that an estimate (and the budget that counts it) does not fall short.
 AUTO_SIZE = (1536, 1024)
 
 
@@ -175,7 +175,8 @@ def _output_tokens(rule: Mapping[str, Any], quality: str) -> int:
     table = rule.get("output_tokens", {})
     if quality in table:
         return int(table[quality])
-    return max((int(tokens) for tokens in table.values()), default=0)  # auto: the most
+    # "auto": high, the most a model chooses by itself (xhigh and max are asked for).
+    return int(table.get("high") or max(map(int, table.values()), default=0))
 
 
 def _token_amount(
@@ -240,3 +241,76 @@ def _amount_errors(where: str, value: Any) -> list[str]:
 
 def _positive_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and value > 0
+
+
+def rule_from_catalogue(current: Mapping[str, Any], pricing: Mapping[str, Any]) -> dict[str, Any]:
+    """The rule CometAPI's catalogue prices give (`{currency, input, output, per_request}`, token
+    prices per million), keeping what the catalogue does not say: how size and quality change a
+    per-image price (every figure moves by the same ratio), the token counts estimates use. The
+    current rule unchanged when the catalogue gives nothing usable for it."""
+    currency = str(pricing.get("currency") or current.get("currency") or "USD").upper()[:3]
+    per_request = _catalogue_amount(pricing.get("per_request"))
+    token_input = _catalogue_amount(pricing.get("input"))
+    token_output = _catalogue_amount(pricing.get("output"))
+    if "per_million_tokens" in current or (not current and token_output is not None):
+        if token_output is None:
+            return dict(current)
+        rates = dict(current.get("per_million_tokens", {}))
+        rates["image_output"] = str(token_output)
+        if token_input is not None:
+            rates["text_input"] = str(token_input)
+            rates.setdefault("image_input", str(token_input))
+        defaults = {"output_tokens": {"low": 272, "medium": 1056, "high": 4160},
+                    "input_image_tokens": 765}  # fmt: skip
+        return {**defaults, **current, "currency": currency, "per_million_tokens": rates}
+    if per_request is None:
+        return dict(current)
+    if not current:
+        return {"currency": currency, "per_image": str(per_request)}
+    base = Decimal(str(current["per_image"]))
+    ratio = per_request / base if base else Decimal(1)
+
+    def moved(value: Any) -> str:
+        return str(money(Decimal(str(value)) * ratio).normalize())
+
+    cases = [{**case, "per_image": moved(case["per_image"])} for case in current.get("cases", [])]
+    rule = {**current, "currency": currency, "per_image": str(per_request)}
+    return rule | ({"cases": cases} if cases else {})
+
+
+def _catalogue_amount(value: Any) -> Decimal | None:
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        return None
+    try:
+        amount = Decimal(str(value))
+    except InvalidOperation:
+        return None
+    return amount if amount.is_finite() and amount > 0 else None
+
+
+def price_summary(rule: Mapping[str, Any]) -> str:
+    """A rule in a few words, for admin and the estimate's explanation (translated)."""
+    from django.utils.translation import gettext as _
+
+    from imagegen.costs.money import format_money
+
+    if not rule:
+        return _("unknown")
+    currency = rule["currency"]
+    if "per_image" in rule:
+        amounts = [Decimal(str(rule["per_image"]))]
+        amounts += [Decimal(str(case["per_image"])) for case in rule.get("cases", [])]
+        low, high = format_money(min(amounts), currency), format_money(max(amounts), currency)
+        per = _("per image") if "per_pixels" not in rule else _("per 1024x1024 image")
+        return f"{low} {per}" if low == high else f"{low}\N{EN DASH}{high} {per}"
+    rates = rule["per_million_tokens"]
+    parts = [
+        f"{label} {format_money(rates[kind], currency)}"
+        for kind, label in (
+            ("text_input", _("text in")),
+            ("image_input", _("images in")),
+            ("image_output", _("images out")),
+        )
+        if kind in rates
+    ]
+    return _("%(rates)s per million tokens") % {"rates": ", ".join(parts)}

@@ -24,5 +24,7 @@ class Command(BaseCommand):
             self.stdout.write(f"  newly offered: {name}")
         for name in report.withdrawn:
             self.stdout.write(f"  no longer offered: {name}")
+        for name in report.repriced:
+            self.stdout.write(f"  new price from the catalogue: {name}")
         for name, day in report.retiring:
             self.stdout.write(f"  shuts down on {day.isoformat()}: {name}")
