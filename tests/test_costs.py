@@ -198,7 +198,7 @@ def test_amounts_read_as_people_read_them() -> None:
     assert format_money(Decimal("0"), "USD") == "$0.00"
     assert format_money(Decimal("0.0004"), "USD") == "less than $0.001"
     assert format_money(Decimal("3"), "CHF") == "3.00\N{NO-BREAK SPACE}CHF"
-    assert price_summary(rule("dall-e-3")) == "$0.040\N{EN DASH}$0.120 per image"
+    assert price_summary(rule("dall-e-3")) == "$0.04\N{EN DASH}$0.12 per image"
     assert "per million tokens" in price_summary(rule("gpt-image-2"))
 
 
@@ -362,7 +362,7 @@ def test_the_estimate_of_a_comparison_shows_each_model_and_the_total(
     page = alice_client.post("/generate/estimate/", values).content.decode()
     assert "Seedream 5.0" in page and "Qwen Image" in page
     total = re.search(r"<strong data-estimate-total>([^<]+)</strong>", page)
-    assert total and total[1] == "$0.140"  # 3 x $0.04 + 1 x $0.02
+    assert total and total[1] == "$0.14"  # 3 x $0.04 + 1 x $0.02
 
 
 def test_an_invalid_form_gets_no_estimate_but_a_word_why(alice_client: Client) -> None:
