@@ -27,6 +27,7 @@ from imagegen.models import (
     Allowance,
     Generation,
     ImageModel,
+    PersonalKey,
     Preset,
     Profile,
     UpstreamModel,
@@ -419,3 +420,26 @@ class AllowanceAdmin(admin.ModelAdmin):
         if obj is not None and obj.site_default:
             return False  # empty its fields instead: no limits
         return super().has_delete_permission(request, obj)
+
+
+@admin.register(PersonalKey)
+class PersonalKeyAdmin(admin.ModelAdmin):
+    """People's own keys, read-only: who has one, how it ends, when it was added and its models
+    checked. Never the secret, not even encrypted; deleting one is allowed (a leaked key)."""
+
+    list_display = ["user", "ends_with", "added_at", "models_checked_at"]
+    list_select_related = ["user"]
+    search_fields = ["user__username"]
+    fields = ["user", "ends_with", "added_at", "models_checked_at"]
+    readonly_fields = fields
+    ordering = ["user__username"]
+
+    @admin.display(description=_("ends with"))
+    def ends_with(self, key: PersonalKey) -> str:
+        return f"…{key.last_four}"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # only its owner can add a key, in Settings
+
+    def has_change_permission(self, request: HttpRequest, obj: PersonalKey | None = None) -> bool:
+        return False

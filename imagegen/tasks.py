@@ -28,6 +28,7 @@ from imagegen.forms import GenerateForm, choose_model
 from imagegen.forms.references import PlannedInput
 from imagegen.job_messages import INPUT_GONE, MODEL_GONE, MODEL_GONE_USE
 from imagegen.models import Generation, ImageModel, UpstreamModel
+from imagegen.models.keys import NoKeyToUse, job_key
 from imagegen.service import PartialImage, UpstreamError
 
 logger = logging.getLogger(__name__)
@@ -242,7 +243,9 @@ def run_generation(generation_id: str) -> str:
 
 
 def _call_upstream(generation: Generation, spec: ModelSpec) -> service.GenerationResult:
-    """Send the job to its endpoint, with the images it starts from."""
+    """Send the job to its endpoint, with the images it starts from, and the owner's own key
+    when they have one (decrypted now, for this request only) else the site's."""
+    api_key = _owners_key(generation)
     inputs = [i for i in generation.inputs.select_related("image") if i.is_sent]
     files = read_inputs(inputs)
     on_partial = functools.partial(keep_preview, generation)
@@ -250,13 +253,30 @@ def _call_upstream(generation: Generation, spec: ModelSpec) -> service.Generatio
         edited = inputs[0] if inputs and inputs[0].role == ImageInput.Role.EDITED else None
         mask = bytes(edited.mask) if edited is not None and edited.mask else None
         return service.edit(
-            spec, generation.prompt, generation.parameters, files, mask=mask, on_partial=on_partial
+            spec,
+            generation.prompt,
+            generation.parameters,
+            files,
+            mask=mask,
+            on_partial=on_partial,
+            api_key=api_key,
         )
     options = dict(generation.parameters)
     images = spec.references(GENERATIONS)
     if files and images is not None:
         options[images.name] = [data_uri(file) for file in files]
-    return service.generate(spec, generation.prompt, options, on_partial=on_partial)
+    return service.generate(
+        spec, generation.prompt, options, on_partial=on_partial, api_key=api_key
+    )
+
+
+def _owners_key(generation: Generation) -> str | None:
+    """The job's key (imagegen.models.keys.job_key); when there is none it may use, the job fails
+    as an upstream refusal would, before any request (not retryable: a person must act)."""
+    try:
+        return job_key(generation.owner)
+    except NoKeyToUse as missing:
+        raise UpstreamError(missing.code, missing.message, retryable=False) from None
 
 
 def keep_preview(generation: Generation, partial: PartialImage) -> None:

@@ -109,6 +109,17 @@ urlpatterns = [
     ),
     path("accounts/signup/", account_views.signup, name="signup"),
     path("accounts/settings/", account_views.account_settings, name="account_settings"),
+    path("accounts/settings/key/", account_views.personal_key_save, name="personal_key_save"),
+    path(
+        "accounts/settings/key/remove/",
+        account_views.personal_key_remove,
+        name="personal_key_remove",
+    ),
+    path(
+        "accounts/settings/key/models/",
+        account_views.personal_key_models,
+        name="personal_key_models",
+    ),
     path(
         "accounts/login/",
         auth_views.LoginView.as_view(redirect_authenticated_user=True),

@@ -31,7 +31,7 @@ class EditForm(GenerateForm):
         super().__init__(*args, **kwargs)
 
     def offered_models(self) -> list[ImageModel]:
-        return [model for model in ImageModel.objects.for_new_jobs() if takes_images(model)]
+        return [model for model in super().offered_models() if takes_images(model)]
 
     def fields_endpoint(self) -> str:
         return EDITS if self.model_spec.can_edit else GENERATIONS

@@ -33,6 +33,7 @@ from imagegen.catalogue import (
 from imagegen.forms.controls import Control, field_for, help_for, number_widget, size_field
 from imagegen.forms.references import PlannedInput, ReferencesField, as_references
 from imagegen.models import ImageModel
+from imagegen.models.keys import PersonalKey
 
 REFERENCE = "reference"  # the field of reference image UUIDs
 
@@ -98,6 +99,7 @@ class GenerateForm(forms.Form):
         owner: Any = None,
         **kwargs: Any,
     ) -> None:
+        self.owner = owner  # before offered_models(): a person's own key narrows the list
         offered = self.offered_models()
         wanted = (data or kwargs.get("initial") or {}).get("model")
         chosen = choose_model(wanted, offered)
@@ -124,7 +126,14 @@ class GenerateForm(forms.Form):
             self._fit_initial()
 
     def offered_models(self) -> list[ImageModel]:
-        return ImageModel.objects.for_new_jobs()
+        """The models a new job may use; for a person with their own key whose model list is
+        known (their sync), only those their key offers: their jobs go with it."""
+        models = ImageModel.objects.for_new_jobs()
+        owner = getattr(self, "owner", None)
+        if owner is None or not owner.is_authenticated:
+            return models
+        key = PersonalKey.objects.filter(user=owner).only("offered_models").first()
+        return models if key is None else key.limits_models(models)
 
     def fields_endpoint(self) -> str:
         return GENERATIONS

@@ -9,9 +9,11 @@ changes, so imagegen/service/ runs the same code online and offline. It answers 
   GET  …/api/models                  CometAPI's public catalogue, no key needed (model_lists.py)
   GET  …/models                      the models the offline key may use (model_lists.py)
   anything else                      an HTML page, as CometAPI answers a wrong path (api.md §5)
-Faults (faults.py) come from the constructor's queue, which generations, edits and both model
-lists take from in turn, or from a `[fault:NAME]` in a prompt; a directive with an unknown name is
-ignored, as the real endpoint would ignore it.
+Keys (keys.py): any bearer key is accepted, or none; a key containing `revoked` is refused with
+the real 401 `invalid_api_key`, and one containing `few-models` is offered fewer models by
+GET /models (keys.py documents both shapes). Faults (faults.py) come from the constructor's
+queue, which generations, edits and both model lists take from in turn, or from a `[fault:NAME]`
+in a prompt; a directive with an unknown name is ignored, as the real endpoint would ignore it.
 """
 
 import json
@@ -42,6 +44,7 @@ from imagegen.offline.faults import (
     json_response,
     unparseable,
 )
+from imagegen.offline.keys import FEW_MODELS, offers_few, refused
 from imagegen.offline.model_lists import models_page, public_catalogue
 from imagegen.offline.references import ReferenceStore, read_references
 from imagegen.offline.requests import Generation, Refused, parse_generation
@@ -95,6 +98,9 @@ class OfflineProvider(httpx.BaseTransport):
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         request_id = f"req_{secrets.token_hex(16)}"
         path = request.url.path
+        keyed = FILES_PATH not in path and not path.endswith(CATALOGUE_PATH)
+        if keyed and (answer := refused(request, request_id)):
+            return answer
         if request.method == "POST" and path.endswith(GENERATIONS_PATH):
             return self._generate(request, request_id)
         if request.method == "POST" and path.endswith(EDITS_PATH):
@@ -120,6 +126,8 @@ class OfflineProvider(httpx.BaseTransport):
         else:
             extra = self._extra_models() if self._extra_models else ()
             body = models_page(extra, created=int(self._clock()))
+            if offers_few(request):
+                body["data"] = [item for item in body["data"] if item["id"] in FEW_MODELS]
         return json_response(200, json.dumps(body).encode(), request_id)
 
     def _generate(self, request: httpx.Request, request_id: str) -> httpx.Response:

@@ -5,6 +5,11 @@ mask, the model's options), each streaming when asked and retried with openai-py
 (api.md §4); `download_image()` fetches URL results; `list_models()` and `public_catalogue()`
 read the live model lists. Every failure becomes an `UpstreamError`.
 
+A person's own key goes as `api_key=`: that one request carries it in its Authorization header,
+through the same shared client (never a client per key), so online and offline, site key or
+theirs, the code path is one. Errors on their requests are scrubbed of the key and say that it
+was *their* key that was refused (personal_keys.py).
+
 What is sent comes from imagegen.catalogue (the schema). The modules here: clients.py (the
 shared httpx clients), responses.py (one attempt and what its answer means). Beside them:
 upstream_errors.py (error mapping and retry policy), event_stream.py (server-sent events),
@@ -23,11 +28,13 @@ from imagegen.catalogue import ModelSpec, build_edit_fields, build_request_body
 from imagegen.downloads import fetch_image, looks_like_image
 from imagegen.edit_inputs import InputFile, check_mask
 from imagegen.service.clients import download_client, get_client
+from imagegen.service.personal_keys import for_personal_key
 from imagegen.service.responses import (
     GenerationResult,
     PartialImage,
     Request,
     ReturnedImage,
+    auth_headers,
     bad_response,
     send,
 )
@@ -69,14 +76,16 @@ def generate(
     on_partial: Callable[[PartialImage], None] | None = None,
     sleep: Callable[[float], None] = time.sleep,
     max_retries: int | None = None,
+    api_key: str | None = None,
 ) -> GenerationResult:
     """Generate images; raises UpstreamError, or ValueError for options the model refuses.
 
     `on_partial` runs in this thread for each streamed partial image; an exception it raises
     stops the generation and propagates unchanged. `max_retries` defaults to
-    COMETAPI_MAX_RETRIES.
+    COMETAPI_MAX_RETRIES. `api_key`: a person's own key, else the site's.
     """
-    request = Request(GENERATIONS_PATH, json=build_request_body(spec, prompt, options))
+    body = build_request_body(spec, prompt, options)
+    request = Request(GENERATIONS_PATH, json=body, api_key=api_key)
     what = f"image generation model={spec.name}"
     return _send(what, request, client, on_partial, sleep, max_retries)
 
@@ -92,6 +101,7 @@ def edit(
     on_partial: Callable[[PartialImage], None] | None = None,
     sleep: Callable[[float], None] = time.sleep,
     max_retries: int | None = None,
+    api_key: str | None = None,
 ) -> GenerationResult:
     """Edit `images` (the first one is changed where `mask` is transparent; without a mask all
     of them are references); as `generate`, raises UpstreamError, or ValueError for anything the
@@ -106,7 +116,7 @@ def edit(
         if problem := check_mask(mask, images[0].size):
             raise ValueError(f"The mask cannot be sent: {problem}")
         files.append(("mask", ("mask.png", mask, "image/png")))
-    request = Request(EDITS_PATH, fields=fields, files=files)
+    request = Request(EDITS_PATH, fields=fields, files=files, api_key=api_key)
     what = f"image edit model={spec.name} images={len(images)} mask={mask is not None}"
     return _send(what, request, client, on_partial, sleep, max_retries)
 
@@ -120,12 +130,13 @@ def _send(
     max_retries: int | None,
 ) -> GenerationResult:
     api = client or get_client()
-    result, attempts = run_with_retries(
-        lambda: send(api, request, on_partial),
-        what=what,
-        max_retries=settings.COMETAPI_MAX_RETRIES if max_retries is None else max_retries,
-        sleep=sleep,
-    )
+    with for_personal_key(request.api_key):
+        result, attempts = run_with_retries(
+            lambda: send(api, request, on_partial),
+            what=what,
+            max_retries=settings.COMETAPI_MAX_RETRIES if max_retries is None else max_retries,
+            sleep=sleep,
+        )
     return replace(result, attempts=attempts)
 
 
@@ -151,12 +162,16 @@ def download_image(
     )
 
 
-def list_models(*, client: httpx.Client | None = None) -> list[dict[str, Any]]:
-    """The models the site key may use: `GET {base}/models`, OpenAI's list shape (api.md §8).
+def list_models(
+    *, client: httpx.Client | None = None, api_key: str | None = None
+) -> list[dict[str, Any]]:
+    """The models a key may use (the site's, or a person's own `api_key`): `GET {base}/models`,
+    OpenAI's list shape (api.md §8).
 
     One attempt, no retries: the sync runs again on its schedule. Raises UpstreamError.
     """
-    payload = _get_json(client or get_client(), MODELS_PATH)
+    with for_personal_key(api_key):
+        payload = _get_json(client or get_client(), MODELS_PATH, auth_headers(api_key))
     items = payload.get("data") if isinstance(payload, dict) else None
     if not isinstance(items, list):
         raise bad_response("", 200)
@@ -175,9 +190,9 @@ def public_catalogue(*, client: httpx.Client | None = None) -> list[dict[str, An
     return [item for item in items if isinstance(item, dict) and isinstance(item.get("id"), str)]
 
 
-def _get_json(client: httpx.Client, url: str) -> Any:
+def _get_json(client: httpx.Client, url: str, headers: Mapping[str, str] | None = None) -> Any:
     try:
-        response = client.get(url, headers={"Accept": "application/json"})
+        response = client.get(url, headers={"Accept": "application/json", **(headers or {})})
     except httpx.HTTPError as exc:
         raise error_from_exception(exc) from None
     if not response.is_success:

@@ -1,6 +1,8 @@
-"""The shared httpx clients: one for the image endpoint (with the key), one for URL results
-(never with the key). With no key both go to the embedded offline provider: only the transport
-changes, never the code path."""
+"""The shared httpx clients: one for the image endpoint (with the site key), one for URL results
+(never with a key). With no site key both go to the embedded offline provider: only the transport
+changes, never the code path. A person's own key is not a client of its own: their requests go
+through this same client with their key in the request's Authorization header, which replaces
+the client's (so with no site key, their key too reaches the offline provider)."""
 
 import threading
 from collections.abc import Callable

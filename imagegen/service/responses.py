@@ -67,6 +67,9 @@ class Request:
     json: dict[str, Any] | None = None
     fields: dict[str, str] | None = None
     files: list[tuple[str, tuple[str, bytes, str]]] | None = None
+    # A person's own key, sent in this request's Authorization header instead of the shared
+    # client's (the site key); kept out of repr() so no log or traceback can show it.
+    api_key: str | None = field(default=None, repr=False)
 
     @property
     def streams(self) -> bool:
@@ -75,9 +78,16 @@ class Request:
         return (self.fields or {}).get("stream") == "true"
 
     def content(self) -> dict[str, Any]:
+        sent: dict[str, Any] = {"headers": auth_headers(self.api_key)}
         if self.json is not None:
-            return {"json": self.json}
-        return {"data": self.fields, "files": self.files}
+            return sent | {"json": self.json}
+        return sent | {"data": self.fields, "files": self.files}
+
+
+def auth_headers(api_key: str | None) -> dict[str, str]:
+    """The per-request header for a person's own key; none for the site key, which the shared
+    client already sends (or, offline, no key at all)."""
+    return {"Authorization": f"Bearer {api_key}"} if api_key else {}
 
 
 def send(
