@@ -1,9 +1,10 @@
+from decimal import Decimal
 from typing import Any
 
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 from django.contrib.auth.models import User
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
@@ -13,6 +14,28 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from gallery.models import Collection, Comparison, ComparisonEntry, Image, ImageInput, ShareLink
+from imagegen.costs.money import format_money
+
+
+class ImageCostFilter(admin.SimpleListFilter):
+    """An image's share of its job's cost, in bands (amounts in the image's own currency)."""
+
+    title = _("cost")
+    parameter_name = "cost_band"
+    BANDS = {
+        "none": (_("No cost recorded"), Q(cost__isnull=True)),
+        "zero": (_("Nothing"), Q(cost=0)),
+        "cent": (_("Under 0.01"), Q(cost__gt=0, cost__lt=Decimal("0.01"))),
+        "tenth": (_("0.01 to under 0.10"), Q(cost__gte=Decimal("0.01"), cost__lt=Decimal("0.1"))),
+        "more": (_("0.10 or more"), Q(cost__gte=Decimal("0.1"))),
+    }
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
+        return [(key, label) for key, (label, _condition) in self.BANDS.items()]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Image]) -> QuerySet[Image]:
+        band = self.BANDS.get(self.value() or "")
+        return queryset.filter(band[1]) if band else queryset
 
 
 @admin.register(Image)
@@ -24,11 +47,13 @@ class ImageAdmin(admin.ModelAdmin):
         "model_name",
         "size",
         "format",
+        "shown_cost",
         "created_at",
     ]
     list_filter = [
         "model_name",
         "format",
+        ImageCostFilter,
         "origin",
         "favourite",
         "created_at",
@@ -60,6 +85,10 @@ class ImageAdmin(admin.ModelAdmin):
     @admin.display(description=_("Size"))
     def size(self, image: Image) -> str:
         return image.size
+
+    @admin.display(description=_("Cost"), ordering="cost", empty_value="-")
+    def shown_cost(self, image: Image) -> str | None:
+        return None if image.cost is None else format_money(image.cost, image.cost_currency)
 
     def has_add_permission(self, request: object) -> bool:
         return False  # images come from generations and from their owners' uploads
@@ -199,15 +228,16 @@ class ShareLinkAdmin(admin.ModelAdmin):
 class StudioUserAdmin(UserAdmin):
     """Django's user admin, plus a way from a person to their images and generations."""
 
-    list_display = [*UserAdmin.list_display, "image_link"]
-    readonly_fields = [*UserAdmin.readonly_fields, "image_link"]
+    list_display = [*UserAdmin.list_display, "image_link", "usage_link"]
+    readonly_fields = [*UserAdmin.readonly_fields, "image_link", "usage_link"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[User]:
         return super().get_queryset(request).annotate(image_count=Count("images"))
 
     def get_fieldsets(self, request: HttpRequest, obj: User | None = None) -> Any:
         fieldsets = super().get_fieldsets(request, obj)
-        return [*fieldsets, (_("Gallery"), {"fields": ["image_link"]})] if obj else fieldsets
+        fields = ["image_link", "usage_link"]
+        return [*fieldsets, (_("Gallery"), {"fields": fields})] if obj else fieldsets
 
     @admin.display(description=_("Images"))
     def image_link(self, user: User) -> SafeString:
@@ -225,6 +255,11 @@ class StudioUserAdmin(UserAdmin):
             generations,
             _("generations"),
         )
+
+    @admin.display(description=_("Usage"))
+    def usage_link(self, user: User) -> SafeString:
+        """Their usage page: spend and images by day and model, and their budget."""
+        return format_html('<a href="{}?person={}">{}</a>', reverse("usage"), user.pk, _("usage"))
 
 
 admin.site.unregister(User)

@@ -40,7 +40,7 @@ def stream_archive(
     images: Iterable[Image], *, shared: bool = False, hide_prompt: bool = False
 ) -> Iterator[bytes]:
     """A zip of the images' originals, each with a metadata JSON. `shared`: for a share link's
-    visitor, so nothing private (favourites) is written; `hide_prompt`: the link hides the
+    visitor, so nothing private (favourites, the cost) is written; `hide_prompt`: the link hides the
     prompt, so the files go without their embedded metadata, under neutral names, and without
     the JSON."""
     spool = _Spool()
@@ -83,7 +83,12 @@ def _metadata(image: Image, *, shared: bool) -> dict[str, Any]:
         "bytes": image.bytes,
         "sha256": image.sha256,
     }
-    return described if shared else described | {"favourite": image.favourite}
+    if shared:
+        # What the owner spent on an image (its cost) is theirs, like their favourites: a share
+        # link's visitor gets how it was made, never what it cost.
+        described.pop("cost", None)
+        return described
+    return described | {"favourite": image.favourite}
 
 
 def _unique(name: str, used: set[str]) -> str:

@@ -5,6 +5,7 @@ import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from django import forms
@@ -33,8 +34,22 @@ COUNT_BOUND = 1000  # a rare search is counted exactly up to here, then "more th
 # The gallery's orders, by the `sort` field's values; each a keyset on the image id.
 ORDERS = {"": "-id", "oldest": "id"}
 BEST_RATED = "rating"  # rated images only, most stars first: a keyset on (rating, id)
-RATED_CURSOR = re.compile(r"([1-5])\.([0-9]{1,18})")
+MOST_EXPENSIVE = "cost"  # images with a cost only, dearest first: a keyset on (cost, id)
+# The orders on a column then the id, over the images that have a value (each has a partial
+# index: image_owner_kept_rated, image_owner_kept_cost), and the cursor "value.id" of each.
+RANKED = {
+    BEST_RATED: ("rating", re.compile(r"([1-5])\.([0-9]{1,18})")),
+    MOST_EXPENSIVE: ("cost", re.compile(r"([0-9]{1,6}(?:\.[0-9]{1,6})?)\.([0-9]{1,18})")),
+}
+COST_PLACES = 6  # as Image.cost keeps it
 FORMATS = list(formats.LABELS.items())
+COST_ERRORS = {
+    "invalid": _("Write an amount as a number, e.g. 0.04."),
+    "min_value": _("An amount cannot be below 0."),
+    "max_digits": _("That amount is too large."),
+    "max_whole_digits": _("That amount is too large."),
+    "max_decimal_places": _("Write at most 6 decimal places."),
+}
 
 
 @dataclass(frozen=True)
@@ -90,6 +105,7 @@ class GalleryFilters(forms.Form):
             ("", _("Newest first")),
             ("oldest", _("Oldest first")),
             (BEST_RATED, _("Best rated first")),
+            (MOST_EXPENSIVE, _("Most expensive first")),
         ],
     )
     rating = forms.ChoiceField(
@@ -97,6 +113,25 @@ class GalleryFilters(forms.Form):
         required=False,
         choices=[("", _("Any")), *[(str(n), "★" * n + "+") for n in range(1, MAX_RATING + 1)]],
         help_text=_("At least this many stars."),
+    )
+    cost_from = forms.DecimalField(
+        label=_("Cost from"),
+        required=False,
+        min_value=0,
+        max_digits=12,
+        decimal_places=COST_PLACES,
+        error_messages=COST_ERRORS,
+        widget=forms.NumberInput(attrs={"step": "any", "min": "0", "placeholder": "0.01"}),
+        help_text=_("An image's share of what its job cost, e.g. 0.04."),
+    )
+    cost_to = forms.DecimalField(
+        label=_("Cost to"),
+        required=False,
+        min_value=0,
+        max_digits=12,
+        decimal_places=COST_PLACES,
+        error_messages=COST_ERRORS,
+        widget=forms.NumberInput(attrs={"step": "any", "min": "0", "placeholder": "0.10"}),
     )
 
     def __init__(self, data: Any, *, user: User) -> None:
@@ -109,6 +144,13 @@ class GalleryFilters(forms.Form):
         self.fields["collection"].choices = everything + [
             (str(c.uuid), c.name) for c in self.collections
         ]
+
+    def clean(self) -> dict[str, Any]:
+        values = super().clean()
+        low, high = values.get("cost_from"), values.get("cost_to")
+        if low is not None and high is not None and high < low:
+            self.add_error("cost_to", _("“Cost to” must not be below “Cost from”."))
+        return values
 
     def stacks(self, values: dict[str, Any] | None = None) -> bool:
         """Whether versions are stacked behind their first: unless asked not to, or searching
@@ -135,6 +177,10 @@ class GalleryFilters(forms.Form):
             images = images.filter(favourite=True)
         if values.get("rating"):
             images = images.filter(rating__gte=int(values["rating"]))
+        if values.get("cost_from") is not None:
+            images = images.filter(cost__gte=values["cost_from"])
+        if values.get("cost_to") is not None:
+            images = images.filter(cost__lte=values["cost_to"])
         if values.get("origin"):
             images = images.filter(origin=values["origin"])
         if self.stacks(values):
@@ -151,7 +197,7 @@ class GalleryFilters(forms.Form):
         """Whether any filter narrows the gallery (a sort does not)."""
         if not self.is_bound:
             return False
-        return any(value for name, value in self._valid_values().items() if name != "sort")
+        return any(in_use(name, v) for name, v in self._valid_values().items() if name != "sort")
 
     @property
     def chosen_sort(self) -> str:
@@ -164,7 +210,8 @@ class GalleryFilters(forms.Form):
         alone leaves the panel shut, so the images stay near the top, on a phone above all)."""
         if not self.is_bound:
             return False
-        return any(v for name, v in self._valid_values().items() if name not in {"q", "sort"})
+        values = self._valid_values().items()
+        return any(in_use(name, v) for name, v in values if name not in {"q", "sort"})
 
     @property
     def panel_errors(self) -> bool:
@@ -175,7 +222,7 @@ class GalleryFilters(forms.Form):
         """The filters in use, each with a link to the same search without it."""
         chips = []
         for name, value in self._valid_values().items():
-            if not value or name not in self.data:
+            if not in_use(name, value) or name not in self.data:
                 continue
             field = self[name]
             shown = value
@@ -185,6 +232,8 @@ class GalleryFilters(forms.Form):
                 shown = date_format(value)
             elif value is True:
                 shown = ""
+            elif isinstance(value, Decimal):
+                shown = f"{value.normalize():f}"  # 0.040000 -> 0.04
             chips.append(Chip(str(field.label), str(shown), self.query_string(without=name)))
         return chips
 
@@ -197,6 +246,11 @@ class GalleryFilters(forms.Form):
         if without:
             params.pop(without, None)
         return params.urlencode()
+
+
+def in_use(name: str, value: Any) -> bool:
+    """Whether a cleaned filter value narrows anything: a cost of 0 does, an empty field not."""
+    return value is not None if name in {"cost_from", "cost_to"} else bool(value)
 
 
 @dataclass(frozen=True)
@@ -273,8 +327,8 @@ def page_of(
     Returns the images, each with the columns its tile reads (gallery.grid.GridImage), and the
     cursor for the next page (None on the last page).
     """
-    if sort == BEST_RATED:
-        return _best_rated_page(images, before)
+    if sort in RANKED:
+        return _ranked_page(images, before, sort)
     order = ORDERS.get(sort, ORDERS[""])
     beyond = "id__lt" if order.startswith("-") else "id__gt"
     if cursor := cursor_of(before):
@@ -285,17 +339,20 @@ def page_of(
     return rows, None
 
 
-def _best_rated_page(
-    images: QuerySet[Image], before: str | None
+def _ranked_page(
+    images: QuerySet[Image], before: str | None, sort: str
 ) -> tuple[list[GridImage], str | None]:
-    images = images.filter(rating__isnull=False)
-    if before and (found := RATED_CURSOR.fullmatch(before)):
-        stars, last = int(found[1]), int(found[2])
-        images = images.filter(Q(rating__lt=stars) | Q(rating=stars, id__lt=last))
-    rows = tiles_of(images.order_by("-rating", "-id"))
+    """Best rated or most expensive first: the images with a value only, highest first."""
+    column, cursor = RANKED[sort]
+    images = images.filter(**{f"{column}__isnull": False})
+    if before and (found := cursor.fullmatch(before)):
+        value, last = found[1], int(found[2])
+        below, tied = {f"{column}__lt": value}, {column: value, "id__lt": last}
+        images = images.filter(Q(**below) | Q(**tied))
+    rows = tiles_of(images.order_by(f"-{column}", "-id"))
     if len(rows) > PAGE_SIZE:
         last_shown = rows[PAGE_SIZE - 1]
-        return rows[:PAGE_SIZE], f"{last_shown.rating}.{last_shown.id}"
+        return rows[:PAGE_SIZE], f"{getattr(last_shown, column)}.{last_shown.id}"
     return rows, None
 
 
@@ -331,18 +388,20 @@ def neighbours(
     images: QuerySet[Image], image: Image, sort: str = ""
 ) -> tuple[Image | None, Image | None]:
     """The images before and after `image` in the gallery's order `sort`, within the same search
-    (best rated first: among the rated; an unrated image is not in that grid, so newest first)."""
+    (best rated or most expensive first: among those with a rating or a cost; an image without
+    one is not in that grid, so newest first)."""
     newer, older = Q(id__gt=image.id), Q(id__lt=image.id)
     before, after, order = newer, older, ("id", "-id")  # newest first
     if sort == "oldest":
         before, after, order = older, newer, ("-id", "id")
-    elif sort == BEST_RATED and image.rating is not None:
-        images = images.filter(rating__isnull=False)
-        stars = image.rating
-        before = Q(rating__gt=stars) | (Q(rating=stars) & newer)
-        after = Q(rating__lt=stars) | (Q(rating=stars) & older)
-        previous = images.filter(before).order_by("rating", "id").only("uuid").first()
-        following = images.filter(after).order_by("-rating", "-id").only("uuid").first()
+    elif sort in RANKED and (value := getattr(image, RANKED[sort][0])) is not None:
+        column = RANKED[sort][0]
+        images = images.filter(**{f"{column}__isnull": False})
+        tied = Q(**{column: value})
+        before = Q(**{f"{column}__gt": value}) | (tied & newer)
+        after = Q(**{f"{column}__lt": value}) | (tied & older)
+        previous = images.filter(before).order_by(column, "id").only("uuid").first()
+        following = images.filter(after).order_by(f"-{column}", "-id").only("uuid").first()
         return previous, following
     previous = images.filter(before).order_by(order[0]).only("uuid").first()
     following = images.filter(after).order_by(order[1]).only("uuid").first()

@@ -31,7 +31,7 @@ from gallery.models import Image
 TILE_FIELDS = (
     "id", "uuid", "generation_id", "origin", "width", "height", "thumbnail_width",
     "thumbnail_height", "grid", "grid_width", "model_name", "prompt", "revised_prompt",
-    "favourite", "rating",
+    "favourite", "rating", "cost",
 )  # fmt: skip
 
 

@@ -23,6 +23,7 @@ from django.utils import timezone
 from gallery.embedding import embed_metadata
 from gallery.models import Image, ImageInput
 from gallery.verify import InvalidImage, VerifiedImage, verify_image
+from imagegen.costs import ledger
 from imagegen.models import Generation
 
 # What the rest of the code takes from here (imagegen.tasks, the tests): ingest and its errors.
@@ -30,6 +31,7 @@ __all__ = [
     "InvalidImage",
     "NotWanted",
     "VerifiedImage",
+    "cost_of",
     "ingest_image",
     "metadata_document",
     "parameters_text",
@@ -187,6 +189,9 @@ def parameters_text(image: Image) -> str:
     if sources.get("references"):
         fields["References"] = " ".join(sources["references"])
     fields["Generation"] = str(generation.pk)
+    if cost := cost_of(image):
+        fields["Cost"] = f"{cost['amount']} {cost['currency']}"
+        fields["Cost basis"] = cost["basis"]
     return image.prompt + "\n" + ", ".join(f"{k}: {_quote(v)}" for k, v in fields.items())
 
 
@@ -213,7 +218,26 @@ def metadata_document(image: Image) -> dict[str, Any]:
         "height": image.height,
         "created": image.created_at.isoformat(),
         **({"lineage": sources} if (sources := lineage(image.generation)) else {}),
+        **({"cost": cost} if (cost := cost_of(image)) else {}),
     }
+
+
+def cost_of(image: Image) -> dict[str, Any] | None:
+    """The image's share of what its job cost, for the embedded metadata: the amount to a
+    millionth, its currency, and how it is known (usage: the tokens the upstream counted; price:
+    the model's price). None when the price is unknown. Ingest runs before the worker sets
+    `Image.cost`, so the share is worked out from the job, which the ledger has already priced."""
+    job = image.generation
+    billed = (Generation.CostBasis.USAGE, Generation.CostBasis.PRICE)
+    if job is None or job.cost_basis not in billed:
+        return None
+    amount = image.cost if image.cost is not None else ledger.image_share(job)
+    if amount is None:
+        return None
+    cost = {"amount": f"{amount:.6f}", "currency": job.cost_currency, "basis": job.cost_basis}
+    if (job.images_returned or 0) > 1 and job.cost is not None:
+        cost |= {"job_amount": f"{job.cost:.6f}", "job_images": job.images_returned}
+    return cost
 
 
 @functools.cache
