@@ -53,7 +53,7 @@ def posted(values: dict[str, Any]) -> dict[str, str]:
     """A model's values as its admin form sends them (an unticked box is left out)."""
     data = {}
     for name, value in values.items():
-        if name == "schema" and not isinstance(value, str):
+        if name in ("schema", "price") and not isinstance(value, str):
             data[name] = json.dumps(value)
         elif value is True:
             data[name] = "on"
