@@ -5,7 +5,7 @@
 
 It signs in as the demo account, makes a few images through the offline provider (an edit of one,
 and one prompt on three models), and shoots the generate page with its feed, the comparison, the
-gallery, a smart collection, the Trash, an image page, the editor and a shared page:
+gallery, a smart collection, the Trash, the usage page, an image page, the editor and a shared page:
 light and dark, desktop and phone widths, in English and Arabic (--languages adds Japanese).
 """
 
@@ -162,6 +162,9 @@ def shoot(
     page.screenshot(path=OUT / f"smart-collection-{suffix}.png")
     page.goto(f"{base_url}/trash/")
     page.screenshot(path=OUT / f"trash-{suffix}.png", full_page=device == "phone")
+    page.goto(f"{base_url}/usage/")
+    page.wait_for_selector("#usage-spend")
+    page.screenshot(path=OUT / f"usage-{suffix}.png")
     context.close()
     visitor = browser.new_context(**options)  # signed out, as the link's recipient
     visitor.new_page().goto(shared_url)

@@ -7,7 +7,7 @@ from django.views.i18n import set_language
 
 from gallery import bulk_views, collection_views, grid, trash_views, upload_views
 from gallery import views as gallery_views
-from imagegen import account_views, edit_views, views
+from imagegen import account_views, edit_views, usage_views, views
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="generate"), name="home"),
@@ -107,6 +107,8 @@ urlpatterns = [
         collection_views.collection_delete,
         name="collection_delete",
     ),
+    path("usage/", usage_views.usage, name="usage"),
+    path("usage/usage.csv", usage_views.usage_csv, name="usage_csv"),
     path("accounts/signup/", account_views.signup, name="signup"),
     path("accounts/settings/", account_views.account_settings, name="account_settings"),
     path("accounts/settings/key/", account_views.personal_key_save, name="personal_key_save"),

@@ -34,6 +34,7 @@ class Tour:
             "trash": "/trash/",
             "prompt history": "/prompts/",
             "presets": "/presets/",
+            "usage": "/usage/",
         }
 
 
