@@ -162,10 +162,29 @@ def generate_rows(owners: list[int], heavy: int, seed: int = 7) -> Iterator[tupl
                      width=width, height=height, thumbnail_width=thumb[0],
                      thumbnail_height=thumb[1], format=fmt, bytes=rnd.randint(200_000, 3_000_000),
                      sha256=f"{rnd.getrandbits(256):064x}", model_name=model, prompt=prompt,
-                     revised_prompt=revised, created_at=moment)
+                     revised_prompt=revised, created_at=moment,
+                     cost=cost_of(index, key), cost_currency="USD")
             )  # fmt: skip
         made[mine] += n
         yield generation, images
+
+
+def cost_of(index: int, key: uuid.UUID) -> Any:
+    """An image's share of its job's cost (issue 13): 0.004 to 0.25, many ties, from its key."""
+    from decimal import Decimal
+
+    return Decimal(4 + key.int % 247) / 1000
+
+
+def costs_filled() -> None:
+    """A database loaded before images had a cost: give them one, as the load now does."""
+    from django.db import connection, transaction
+
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM gallery_image WHERE cost IS NOT NULL LIMIT 1")
+        if cursor.fetchone() is None:
+            print("  giving the rows a cost", flush=True)
+            cursor.execute("UPDATE gallery_image SET cost = (4 + id % 247) / 1000.0")
 
 
 def setup_django(database: str, workdir: Path, stack: ExitStack, url: str = "") -> None:
@@ -285,6 +304,7 @@ def load() -> Any:
 
     if User.objects.filter(username="heavy").exists():
         print("  reusing the rows already there", flush=True)
+        costs_filled()
         return User.objects.get(username="heavy")
     started = time.perf_counter()
     write_generations, write_images = writer(Generation), writer(Image)
@@ -364,6 +384,13 @@ def run_cases(heavy: Any, runs: int) -> list[tuple]:
     for label, text in SORTED:
         build = lambda text=text: search_words(mine, text).order_by("id")  # noqa: E731
         cases.append((f"{label} {text}".strip(), {"q": text, "sort": "oldest"}, build, None))
+    # Most expensive first (issue 13): the images with a cost, a keyset on (cost, id).
+    dearest = lambda: mine.filter(cost__isnull=False).order_by("-cost", "-id")  # noqa: E731
+    cases.append(("gallery, most expensive first", {"sort": "cost"}, dearest, None))
+    cheap = lambda: mine.filter(cost__gte="0.01", cost__lte="0.02")  # noqa: E731
+    cases.append(
+        ("gallery, cost 0.01 to 0.02", {"cost_from": "0.01", "cost_to": "0.02"}, cheap, None)
+    )
 
     def get(params: dict) -> None:
         response = client.get(url, params)
