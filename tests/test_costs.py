@@ -394,3 +394,17 @@ def test_an_edit_is_estimated_with_its_input_image(
     someone_elses = make_image(bob)
     url = f"/images/{someone_elses.uuid}/edit/estimate/"
     assert alice_client.post(url, copy.deepcopy(values)).status_code == 404
+
+
+def test_a_seedream_job_is_billed_for_the_images_its_usage_counts(alice: User) -> None:
+    job = Generation.objects.create(
+        owner=alice, model_name="doubao-seedream-5-0-260128", prompt="dunes at noon",
+        parameters={"n": 2, "size": "1280x720", "response_format": "b64_json",
+                    "watermark": False},
+    )  # fmt: skip
+    assert run_generation.call(str(job.pk)) == "succeeded"
+    job.refresh_from_db()
+    assert job.usage == {
+        "generated_images": 2, "output_tokens": 7200, "total_tokens": 7200,
+    }  # fmt: skip
+    assert (job.cost, job.cost_basis, job.images_returned) == (Decimal("0.08"), "price", 2)

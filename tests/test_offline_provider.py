@@ -180,8 +180,12 @@ def test_seedream_returns_base64_when_asked(client: httpx.Client) -> None:
     body = generate(client, **SMALL_URL | {"response_format": "b64_json"}).json()
 
     [item] = body["data"]
-    assert set(item) == {"b64_json"}
+    assert set(item) == {"b64_json", "size"}
     assert decode(item["b64_json"]).size == (1280, 720)
+    # As api.md §1 has it: each image's size, the images made in the usage, the model.
+    assert item["size"] == "1280x720"
+    assert body["usage"] == {"generated_images": 1, "output_tokens": 3600, "total_tokens": 3600}
+    assert body["model"] == SMALL_URL["model"]
 
 
 def test_seedream_draws_its_named_2k_size_at_2048_pixels_square(client: httpx.Client) -> None:

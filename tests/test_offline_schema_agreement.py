@@ -369,14 +369,16 @@ def images_in(client: httpx.Client, response: httpx.Response, result: str) -> It
         assert events[-1]["type"] == "image_generation.completed", events[-1]["type"]
         yield from (base64.b64decode(event["b64_json"], validate=True) for event in events)
         return
+    # Besides the image, DALL·E 3 says its revised prompt and Seedream each image's size.
+    extras = {"revised_prompt", "size"}
     for item in response.json()["data"]:
         if result == "url":
-            assert set(item) - {"revised_prompt"} == {"url"}
+            assert set(item) - extras == {"url"}
             file = client.get(item["url"])
             assert file.status_code == 200, item["url"]
             yield file.content
         else:
-            assert set(item) - {"revised_prompt"} == {"b64_json"}
+            assert set(item) - extras == {"b64_json"}
             yield base64.b64decode(item["b64_json"], validate=True)
 
 

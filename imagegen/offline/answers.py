@@ -62,6 +62,13 @@ def sse(data: dict[str, Any], *, name: str | None = None) -> bytes:
     return f"event: {name or data['type']}\ndata: {json.dumps(data)}\n\n".encode()
 
 
+def seedream_usage(generation: Generation) -> dict[str, Any]:
+    """Seedream's usage (api.md §1): the images made, and a token for each 16x16 pixels of
+    them, as Volcengine counts an image's tokens."""
+    tokens = generation.n * generation.width * generation.height // 256
+    return {"generated_images": generation.n, "output_tokens": tokens, "total_tokens": tokens}
+
+
 def usage(generation: Generation, edit: Edit | None = None) -> dict[str, Any]:
     """Plausible token counts: about four characters a text token, output by quality and area,
     and an edit's input images as edits.py counts them."""

@@ -30,7 +30,14 @@ import httpx
 from django.conf import settings
 from django.core import signing
 
-from imagegen.offline.answers import EventStream, draw, drawing_options, sse, usage
+from imagegen.offline.answers import (
+    EventStream,
+    draw,
+    drawing_options,
+    seedream_usage,
+    sse,
+    usage,
+)
 from imagegen.offline.drawing import MIME_TYPES, draw_image
 from imagegen.offline.edits import Edit, parse_edit, read_form
 from imagegen.offline.faults import (
@@ -58,6 +65,7 @@ MODELS_PATH = "/models"
 CATALOGUE_PATH = "/api/models"  # on the host's root, not under /v1
 _SIGNING_SALT = "imagegen.offline.files"
 _GPT_IMAGE = "gpt-image"  # the family whose answers echo their settings and carry usage
+_SEEDREAM = "seedream"  # answers with the images it made counted in its usage
 _DIRECTIVE = re.compile(r"\[fault:([a-z0-9_]+)\]")
 
 
@@ -198,6 +206,10 @@ class OfflineProvider(httpx.BaseTransport):
         answer: dict[str, Any] = {"created": int(self._clock()), "data": images}
         if generation.spec.family == _GPT_IMAGE:
             answer |= generation.echoed_settings() | {"usage": usage(generation, edit)}
+        elif generation.spec.family == _SEEDREAM:  # api.md §1: each image's size, usage, model
+            for item in images:
+                item["size"] = f"{generation.width}x{generation.height}"
+            answer |= {"usage": seedream_usage(generation), "model": generation.spec.name}
         return json_response(200, json.dumps(answer).encode(), request_id)
 
     def _image(
