@@ -226,6 +226,7 @@ class Migration(migrations.Migration):
                     ("not_billed", "not billed: the upstream made nothing"),
                     ("unknown", "unknown: the model has no price"),
                 ],
+                db_default="",
                 max_length=20,
                 verbose_name="cost from",
             ),
@@ -233,7 +234,9 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name="generation",
             name="cost_currency",
-            field=models.CharField(blank=True, max_length=3, verbose_name="currency"),
+            field=models.CharField(
+                blank=True, db_default="", max_length=3, verbose_name="currency"
+            ),
         ),
         migrations.AddField(
             model_name="generation",

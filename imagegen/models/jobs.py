@@ -114,9 +114,11 @@ class Generation(models.Model):
         _("estimated cost"), max_digits=12, decimal_places=6, null=True, blank=True
     )
     cost = models.DecimalField(_("cost"), max_digits=12, decimal_places=6, null=True, blank=True)
-    cost_currency = models.CharField(_("currency"), max_length=3, blank=True)
+    # Empty by default in the database too: code that knows nothing of the ledger (an older
+    # migration's models, a script) can still make a job.
+    cost_currency = models.CharField(_("currency"), max_length=3, blank=True, db_default="")
     cost_basis = models.CharField(
-        _("cost from"), max_length=20, choices=CostBasis.choices, blank=True
+        _("cost from"), max_length=20, choices=CostBasis.choices, blank=True, db_default=""
     )
     images_returned = models.PositiveSmallIntegerField(
         _("images returned"),
