@@ -350,6 +350,7 @@ def test_the_estimate_partial_prices_the_form_for_every_offered_model(
         assert expected is not None
         assert format_money(expected.amount, "USD") in shown[1], (name, shown[1])
         assert shown[1].startswith("about ") == expected.approximate
+        assert "This month" not in page and "Today" not in page  # no cap: nothing to count
 
 
 def test_the_estimate_of_a_comparison_shows_each_model_and_the_total(

@@ -68,7 +68,7 @@ def person_zone(owner: Any) -> zoneinfo.ZoneInfo | Any:
         return timezone.get_default_timezone()
 
 
-def standing_of(owner: Any, now: datetime | None = None) -> Standing:
+def standing_of(owner: Any, now: datetime | None = None, limits: Limits | None = None) -> Standing:
     now = now or timezone.now()
     local = timezone.localtime(now, person_zone(owner))
     day_start = local.replace(hour=0, minute=0, second=0, microsecond=0)
@@ -91,7 +91,7 @@ def standing_of(owner: Any, now: datetime | None = None) -> Standing:
     asked = sum(int(p.get("n", 1)) for created, _c, p in unfinished if created >= day_start)
     recent = jobs.aggregate(n=Count("id", filter=Q(created_at__gt=now - RATE_WINDOW)))["n"]
     return Standing(
-        limits=Allowance.objects.limits_for(owner),
+        limits=limits or Allowance.objects.limits_for(owner),
         spent_this_month=(totals["spent"] or Decimal(0)) + held,
         images_today=(totals["images"] or 0) + asked,
         jobs_last_minute=recent,
@@ -110,8 +110,7 @@ def check_limits(
     owner: Any, *, images: int, estimate: Decimal | None, currency: str, has_price: bool
 ) -> None:
     """Raise OverLimit if one more job of `images` images at `estimate` would pass a limit."""
-    standing = standing_of(owner)
-    limits = standing.limits
+    limits = Allowance.objects.limits_for(owner)
     if not limits.site_key_allowed and not PersonalKey.objects.filter(user=owner).exists():
         raise OverLimit(
             "key",
@@ -120,6 +119,9 @@ def check_limits(
                 "offered to you."
             ),
         )
+    if limits == Limits(site_key_allowed=limits.site_key_allowed):
+        return  # no limit set: nothing to count
+    standing = standing_of(owner, limits=limits)
     rate = limits.jobs_per_minute
     if rate is not None and standing.jobs_last_minute + 1 > rate:
         oldest = (

@@ -13,7 +13,7 @@ from django.shortcuts import render
 from imagegen.costs.budgets import Standing, standing_of
 from imagegen.costs.ledger import estimate_for
 from imagegen.costs.rules import Estimate, price_summary
-from imagegen.models import ImageModel
+from imagegen.models import Allowance, ImageModel
 
 if TYPE_CHECKING:
     from imagegen.forms import GenerateForm
@@ -77,7 +77,9 @@ class Plan:
 
 def plan_for(forms: list["GenerateForm"], owner: Any) -> Plan:
     """The estimate for valid forms (the chosen model's first)."""
-    plan = Plan(standing=standing_of(owner))
+    limits = Allowance.objects.limits_for(owner)
+    counted = limits.monthly_spend_cap is not None or limits.daily_image_cap is not None
+    plan = Plan(standing=standing_of(owner, limits=limits) if counted else None)
     for form in forms:
         options = form.options()
         sent = [planned for planned in form.planned_inputs() if planned.role != "varied"]
