@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.utils.translation import gettext, ngettext
 
+from imagegen.catalogue import list_text
 from imagegen.costs.money import format_money
 from imagegen.models import Generation
 
@@ -76,7 +77,7 @@ class ImageCost:
             ) % {"share": self.share, "total": self.total, "images": self.images}
         else:
             text = self.share
-        return f"{text}, {basis_text(self.basis)}"
+        return list_text([text, basis_text(self.basis)])
 
 
 def image_cost(image: "Image") -> str:

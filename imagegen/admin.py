@@ -20,8 +20,7 @@ from django.utils.translation import gettext_lazy as _
 from gallery.admin import ImageInputInline
 from imagegen.catalogue import list_text, readable
 from imagegen.catalogue.sync import add_with_basic_schema, sync_models
-from imagegen.costs.money import format_money
-from imagegen.costs.rules import price_summary
+from imagegen.costs.money import format_money, price_summary
 from imagegen.models import (
     EXPORTED_FIELDS,
     Allowance,

@@ -14,14 +14,9 @@ from django.test import Client
 from gallery.models import Image
 from imagegen.catalogue import SHIPPED_MODELS, shipped_model
 from imagegen.catalogue.sync import sync_models
-from imagegen.costs.money import format_money
-from imagegen.costs.rules import (
-    actual_cost,
-    estimate_cost,
-    price_errors,
-    price_summary,
-    rule_from_catalogue,
-)
+from imagegen.costs.catalogue_prices import rule_from_catalogue
+from imagegen.costs.money import format_money, price_summary
+from imagegen.costs.rules import actual_cost, estimate_cost, price_errors
 from imagegen.models import Generation, ImageModel
 from imagegen.tasks import run_generation
 

@@ -17,7 +17,8 @@ from django.utils import timezone
 
 from imagegen import service
 from imagegen.catalogue.shipped import BASIC_SCHEMA
-from imagegen.costs.rules import price_errors, rule_from_catalogue
+from imagegen.costs.catalogue_prices import rule_from_catalogue
+from imagegen.costs.rules import price_errors
 from imagegen.models import ImageModel, UpstreamModel
 from imagegen.service import UpstreamError
 

@@ -12,7 +12,8 @@ from django.shortcuts import render
 
 from imagegen.costs.budgets import Standing, standing_of
 from imagegen.costs.ledger import estimate_for
-from imagegen.costs.rules import Estimate, price_summary
+from imagegen.costs.money import price_summary
+from imagegen.costs.rules import Estimate
 from imagegen.models import Allowance, ImageModel
 
 if TYPE_CHECKING:
