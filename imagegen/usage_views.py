@@ -21,6 +21,7 @@ from imagegen.costs.budgets import Standing, standing_of
 from imagegen.costs.charts import Chart, count_label, money_label, stacked_bars
 from imagegen.costs.money import format_money
 from imagegen.costs.usage import PERIODS, Usage, usage_of
+from imagegen.models import ImageModel
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")  # what a spreadsheet may run as a formula
 
@@ -36,7 +37,8 @@ class Scope:
 @require_GET
 def usage(request: HttpRequest) -> HttpResponse:
     scope, days = _scope(request), _days(request)
-    report = usage_of(scope.owner, days)
+    labels = dict(ImageModel.objects.values_list("name", "label"))
+    report = usage_of(scope.owner, days).labelled(labels)
     standing = standing_of(scope.owner) if scope.owner is not None else None
     context = {
         "report": report,
@@ -103,8 +105,10 @@ def _charts(report: Usage) -> dict[str, Chart]:
         about = _("One bar a day, from %(first)s to %(last)s, newest on the right.") % span
     about += " " + _("Each bar stacks the models; the table “Usage by day” has the same numbers.")
 
+    labels = {row.model: row.shown_model for row in report.rows}
+
     def chart(chart_id: str, title: str, measure: str, **drawing: Any) -> Chart:
-        series = [(model, report.per_day(model, measure)) for model in report.models]
+        series = [(labels[model], report.per_day(model, measure)) for model in report.models]
         return stacked_bars(chart_id, title, about, report.days, series, rtl=rtl, **drawing)
 
     return {

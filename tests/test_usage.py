@@ -248,7 +248,7 @@ def test_the_page_shows_the_persons_charts_table_totals_and_budget(
     assert 'role="img"' in page
     assert 'aria-labelledby="usage-spend-title"' in page
     assert page.count("<figure") == 2
-    assert "<table>" in page and "qwen-image" in page
+    assert "<table>" in page and "Qwen Image" in page  # the model's label, not its id
     assert f"{format_money(Decimal('0.08'), 'USD')} of $10.00 this month" in page
     assert "2 of 20 images today" in page
     assert 'href="/usage/usage.csv?days=30"' in page

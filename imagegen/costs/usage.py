@@ -9,7 +9,7 @@ counted apart as a billed failure.
 """
 
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
@@ -36,6 +36,11 @@ class DayUsage:
     images: int
     cost: Decimal | None
     currency: str
+    label: str = ""  # the model's label in the catalogue, when the page looked it up
+
+    @property
+    def shown_model(self) -> str:
+        return self.label or self.model
 
 
 @dataclass(frozen=True)
@@ -64,6 +69,12 @@ class Usage:
     @property
     def is_empty(self) -> bool:
         return not self.rows
+
+    def labelled(self, labels: dict[str, str]) -> "Usage":
+        """The same numbers with each model's label (`labels`: name → label; a model no longer
+        in the catalogue keeps its name)."""
+        rows = [replace(row, label=labels.get(row.model, "")) for row in self.rows]
+        return replace(self, rows=rows)
 
     def per_day(self, model: str, measure: str) -> list[float]:
         """One model's images (measure "images") or spend in the budget's currency ("cost")
