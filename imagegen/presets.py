@@ -34,7 +34,10 @@ def last_settings(user: Any) -> dict[str, Any]:
 def typed_initial(values: dict[str, Any]) -> dict[str, Any]:
     """Initial values from a query string with the chosen model's booleans read as booleans:
     `watermark=false` unticks the box (a checkbox takes any text, "false" too, as ticked)."""
-    model = ImageModel.objects.filter(name=values.get("model")).first()
+    name = values.get("model")
+    if not isinstance(name, str) or "\x00" in name:  # PostgreSQL refuses a NUL in text
+        return values
+    model = ImageModel.objects.filter(name=name).first()
     if model is None:
         return values
     for parameter in model.spec().parameters:
