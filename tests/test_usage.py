@@ -77,6 +77,25 @@ def test_a_job_at_half_past_eleven_in_tokyo_is_that_day_in_tokyo(alice: User) ->
     assert len(tokyo.days) == 30
 
 
+@pytest.mark.parametrize("zone", ["America/New_York", "Europe/London", "Australia/Lord_Howe"])
+def test_days_follow_daylight_saving_changes_in_the_period(alice: User, zone: str) -> None:
+    """Jobs every 97 minutes over 40 days around the autumn (or, south, spring) change, each
+    on the day its own zone says; Lord Howe changes by half an hour. On SQLite the days are
+    shifted by the zone's offset for each stretch between changes (usage.local_day)."""
+    place = zoneinfo.ZoneInfo(zone)
+    now = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
+    moments = [now - timedelta(minutes=97 * step) for step in range(1, 40 * 15)]
+    for moment in moments:
+        job(alice, moment, images_returned=1)
+    with timezone.override(place):
+        found = {row.day: row.images for row in usage_of(alice, 45, now=now).rows}
+    expected: dict[date, int] = {}
+    for moment in moments:
+        day = moment.astimezone(place).date()
+        expected[day] = expected.get(day, 0) + 1
+    assert found == expected
+
+
 def test_the_period_starts_at_midnight_of_its_first_day_in_the_viewers_zone(alice: User) -> None:
     job(alice, datetime(2026, 2, 10, 14, 59, tzinfo=UTC))  # 23:59 Tokyo, 10 Feb: before
     job(alice, datetime(2026, 2, 10, 15, 0, tzinfo=UTC))  # midnight Tokyo, 11 Feb: in

@@ -10,12 +10,14 @@ counted apart as a billed failure.
 
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
+from itertools import pairwise
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Count, Q, Sum
+from django.db import connections
+from django.db.models import Case, Count, DateField, F, Func, Q, Sum, Value, When
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
@@ -93,10 +95,11 @@ class Usage:
 def usage_of(owner: Any | None, days: int, now: datetime | None = None) -> Usage:
     """The last `days` days (today included) for one person, or everyone (owner None)."""
     zone = timezone.get_current_timezone()
-    today = timezone.localdate(now or timezone.now(), zone)
+    now = now or timezone.now()
+    today = timezone.localdate(now, zone)
     first = today - timedelta(days=days - 1)
     jobs = Generation.objects.all() if owner is None else Generation.objects.for_user(owner)
-    rows, failures, failures_cost = _days(jobs, _start_of(first, zone), zone)
+    rows, failures, failures_cost = _days(jobs, _start_of(first, zone), now, zone)
     month = today.replace(day=1)
     last_month = (month - timedelta(days=1)).replace(day=1)
     this_month_totals, last_month_totals = _months(
@@ -121,10 +124,60 @@ def _start_of(day: date, zone: Any) -> datetime:
     return timezone.make_aware(datetime.combine(day, time.min), zone)
 
 
-def _days(jobs: Any, start: datetime, zone: Any) -> tuple[list[DayUsage], int, Decimal]:
+def local_day(database: str, start: datetime, end: datetime, zone: Any) -> Any:
+    """The day of `created_at` in `zone`, for rows from `start` to `end`. PostgreSQL converts each
+    row itself (AT TIME ZONE). SQLite would call back into Python for every row (Django's
+    TruncDate there: 60 ms for 5,000 jobs), so it is given the zone's offsets instead, one for
+    each stretch between daylight-saving changes since `start`, and shifts by them natively."""
+    if connections[database].vendor != "sqlite":
+        return TruncDate("created_at", tzinfo=zone)
+    stretches = _offsets_between(start, end, zone)
+    # Each stretch lasts until the next one begins; the last one until now.
+    whens = [
+        When(created_at__lt=following[0], then=_shifted(offset))
+        for (_begins, offset), following in pairwise(stretches)
+    ]
+    return Case(*whens, default=_shifted(stretches[-1][1]), output_field=DateField())
+
+
+def _shifted(offset: timedelta) -> Func:
+    seconds = int(offset.total_seconds())
+    return Func(F("created_at"), Value(f"{seconds:+d} seconds"), function="date")
+
+
+def _offsets_between(start: datetime, end: datetime, zone: Any) -> list[tuple[datetime, timedelta]]:
+    """(from when, UTC offset) for each stretch of one offset from `start` to `end`: the
+    offset is read once a day, and where it changed, the minute it changed is searched for
+    (zones change on a whole minute)."""
+
+    def offset_at(moment: datetime) -> timedelta:
+        return moment.astimezone(zone).utcoffset() or timedelta(0)
+
+    moment = start.astimezone(UTC).replace(second=0, microsecond=0)
+    end = end.astimezone(UTC) + timedelta(days=1)
+    stretches = [(moment, offset_at(moment))]
+    while moment < end:
+        following = moment + timedelta(days=1)
+        if offset_at(following) != stretches[-1][1]:
+            low, high = 0, 24 * 60  # minutes after `moment`: the old offset at low, new at high
+            while high - low > 1:
+                middle = (low + high) // 2
+                if offset_at(moment + timedelta(minutes=middle)) == stretches[-1][1]:
+                    low = middle
+                else:
+                    high = middle
+            changed = moment + timedelta(minutes=high)
+            stretches.append((changed, offset_at(changed)))
+        moment = following
+    return stretches
+
+
+def _days(
+    jobs: Any, start: datetime, now: datetime, zone: Any
+) -> tuple[list[DayUsage], int, Decimal]:
     grouped = (
         jobs.filter(created_at__gte=start, images_returned__isnull=False)
-        .annotate(day=TruncDate("created_at", tzinfo=zone))
+        .annotate(day=local_day(jobs.db, start, now, zone))
         .values("day", "model_name", "cost_currency")
         .annotate(
             made=Sum("images_returned"),
