@@ -28,7 +28,7 @@ from imagegen.forms import GenerateForm, choose_model
 from imagegen.forms.references import PlannedInput
 from imagegen.job_messages import INPUT_GONE, MODEL_GONE, MODEL_GONE_USE
 from imagegen.models import Generation, ImageModel, UpstreamModel
-from imagegen.models.keys import NoKeyToUse, job_key
+from imagegen.models.keys import NoKeyToUse, PersonalKey, job_key
 from imagegen.service import PartialImage, UpstreamError
 
 logger = logging.getLogger(__name__)
@@ -85,12 +85,14 @@ def create_job(
     with transaction.atomic():
         # Counted against the person's limits one submit at a time (imagegen/costs/budgets.py).
         budgets.hold_for_person(owner)
+        own_key = PersonalKey.objects.filter(user=owner).exists()
         budgets.check_limits(
             owner,
             images=int(options.get("n", 1)),
             estimate=estimate.amount if estimate else None,
             currency=estimate.currency if estimate else "",
             has_price=estimate is not None,
+            own_key=own_key,
         )
         generation = Generation.objects.create(
             owner=owner,
@@ -100,6 +102,7 @@ def create_job(
             parameters=options,
             estimated_cost=estimate.amount if estimate else None,
             cost_currency=estimate.currency if estimate else "",
+            on_own_key=own_key,
         )
         ImageInput.objects.bulk_create(
             ImageInput(
@@ -274,9 +277,13 @@ def _owners_key(generation: Generation) -> str | None:
     """The job's key (imagegen.models.keys.job_key); when there is none it may use, the job fails
     as an upstream refusal would, before any request (not retryable: a person must act)."""
     try:
-        return job_key(generation.owner)
+        key = job_key(generation.owner)
     except NoKeyToUse as missing:
         raise UpstreamError(missing.code, missing.message, retryable=False) from None
+    if generation.on_own_key != (key is not None):  # the key was added or removed since
+        generation.on_own_key = key is not None
+        Generation.objects.filter(pk=generation.pk).update(on_own_key=generation.on_own_key)
+    return key
 
 
 def keep_preview(generation: Generation, partial: PartialImage) -> None:

@@ -196,3 +196,47 @@ def test_sixty_four_simultaneous_submits_against_a_cap_of_ten_accept_exactly_ten
         "accepted": 10, "refused": 54, "other": [], "jobs": 10,
     }  # fmt: skip
     assert results["jobs_per_minute"] == {"accepted": 5, "refused": 59, "other": [], "jobs": 5}
+
+
+def own_key(owner: User) -> PersonalKey:
+    key = PersonalKey(user=owner)
+    key.set_secret("sk-own-key-of-" + owner.username)
+    key.save()
+    return key
+
+
+def test_a_persons_own_key_pays_so_the_site_spend_cap_does_not_apply(
+    alice: User, alice_client: Client
+) -> None:
+    limit(alice, monthly_spend_cap=Decimal("0.01"), daily_image_cap=2)
+    past_job(alice, status="succeeded", images_returned=1, cost=Decimal("5"),
+             cost_currency="USD", on_own_key=True)  # fmt: skip
+    assert standing_of(alice).spent_this_month == 0  # billed to them, not to the site
+    own_key(alice)
+    assert alice_client.post("/generate/", QWEN).status_code == 302  # $0.02 > the cap: theirs
+    job = Generation.objects.get(prompt="a lantern")
+    assert job.on_own_key is True
+    page = alice_client.post("/generate/", QWEN).content.decode()
+    assert "daily image cap of 2" in page  # the image cap guards the studio: it still applies
+    estimate = alice_client.post("/generate/estimate/", QWEN).content.decode()
+    assert "Your own CometAPI key pays for these jobs" in estimate
+    assert "would pass your monthly budget" not in estimate
+
+
+def test_a_job_says_which_key_it_went_on_when_that_changed_after_submit(alice: User) -> None:
+    from imagegen.tasks import run_generation
+
+    queued = Generation.objects.create(
+        owner=alice, model_name="qwen-image", prompt="x", parameters={"n": 1, "size": "1328x1328"},
+        on_own_key=True,
+    )  # fmt: skip
+    run_generation.call(str(queued.pk))  # the key was removed meanwhile: the site's was used
+    queued.refresh_from_db()
+    assert (queued.on_own_key, queued.status) == (False, "succeeded")
+    own_key(alice)
+    again = Generation.objects.create(
+        owner=alice, model_name="qwen-image", prompt="y", parameters={"n": 1, "size": "1328x1328"}
+    )
+    run_generation.call(str(again.pk))
+    again.refresh_from_db()
+    assert again.on_own_key is True

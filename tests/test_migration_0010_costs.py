@@ -106,3 +106,14 @@ def test_prices_arrive_and_past_jobs_get_their_costs(old_apps: Any) -> None:
     assert back.get_model("imagegen", "ImageModel").objects.get(name="qwen-image").label == (
         "Qwen (house)"
     )
+
+
+def test_every_job_before_0011_went_on_the_sites_key(old_apps: Any) -> None:
+    grace = old_apps.get_model("auth", "User").objects.create(username="grace")
+    old_apps.get_model("imagegen", "Generation").objects.create(
+        owner=grace, model_name="qwen-image", prompt="x", parameters={"n": 1}
+    )
+    new_apps = migrate([("imagegen", "0011_jobs_on_own_keys")])
+    assert new_apps.get_model("imagegen", "Generation").objects.get().on_own_key is False
+    back = migrate(BEFORE)
+    assert back.get_model("imagegen", "Generation").objects.get().prompt == "x"

@@ -77,7 +77,8 @@ def standing_of(owner: Any, now: datetime | None = None, limits: Limits | None =
     jobs = Generation.objects.for_user(owner).filter(
         created_at__gte=min(month_start, now - RATE_WINDOW)
     )
-    counted = Q(cost_currency__in=["", settings.BUDGET_CURRENCY])
+    # What the site pays: jobs on the person's own key are billed to them.
+    counted = Q(cost_currency__in=["", settings.BUDGET_CURRENCY], on_own_key=False)
     this_month = Q(created_at__gte=month_start)
     finished = jobs.exclude(status__in=UNFINISHED)
     totals = finished.aggregate(
@@ -85,10 +86,16 @@ def standing_of(owner: Any, now: datetime | None = None, limits: Limits | None =
         images=Sum("images_returned", filter=Q(created_at__gte=day_start)),
     )
     unfinished = list(
-        jobs.filter(status__in=UNFINISHED).values_list("created_at", "estimated_cost", "parameters")
+        jobs.filter(status__in=UNFINISHED).values_list(
+            "created_at", "estimated_cost", "parameters", "on_own_key"
+        )
     )
-    held = sum((cost or Decimal(0)) for created, cost, _p in unfinished if created >= month_start)
-    asked = sum(int(p.get("n", 1)) for created, _c, p in unfinished if created >= day_start)
+    held = sum(
+        (cost or Decimal(0))
+        for created, cost, _p, own in unfinished
+        if created >= month_start and not own
+    )
+    asked = sum(int(p.get("n", 1)) for created, _c, p, _own in unfinished if created >= day_start)
     recent = jobs.aggregate(n=Count("id", filter=Q(created_at__gt=now - RATE_WINDOW)))["n"]
     return Standing(
         limits=limits or Allowance.objects.limits_for(owner),
@@ -107,9 +114,17 @@ def hold_for_person(owner: Any) -> None:
 
 
 def check_limits(
-    owner: Any, *, images: int, estimate: Decimal | None, currency: str, has_price: bool
+    owner: Any,
+    *,
+    images: int,
+    estimate: Decimal | None,
+    currency: str,
+    has_price: bool,
+    own_key: bool = False,
 ) -> None:
-    """Raise OverLimit if one more job of `images` images at `estimate` would pass a limit."""
+    """Raise OverLimit if one more job of `images` images at `estimate` would pass a limit. A
+    job on the person's own key is billed to them: the site's spend cap does not apply to it
+    (the image cap and the submit rate do: they guard the studio, not the bill)."""
     limits = Allowance.objects.limits_for(owner)
     if not limits.site_key_allowed and not PersonalKey.objects.filter(user=owner).exists():
         raise OverLimit(
@@ -159,7 +174,7 @@ def check_limits(
             },
         )
     spend = limits.monthly_spend_cap
-    if spend is None or currency not in ("", settings.BUDGET_CURRENCY):
+    if spend is None or own_key or currency not in ("", settings.BUDGET_CURRENCY):
         return
     if not has_price:
         raise OverLimit(

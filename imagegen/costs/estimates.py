@@ -14,7 +14,7 @@ from imagegen.costs.budgets import Standing, standing_of
 from imagegen.costs.ledger import estimate_for
 from imagegen.costs.money import price_summary
 from imagegen.costs.rules import Estimate
-from imagegen.models import Allowance, ImageModel
+from imagegen.models import Allowance, ImageModel, PersonalKey
 
 if TYPE_CHECKING:
     from imagegen.forms import GenerateForm
@@ -37,6 +37,7 @@ class Line:
 class Plan:
     lines: list[Line] = field(default_factory=list)
     standing: Standing | None = None
+    own_key: bool = False  # the person's own key pays: the site's spend cap does not apply
 
     @property
     def totals(self) -> list[Estimate]:
@@ -64,7 +65,7 @@ class Plan:
     @property
     def over_budget(self) -> bool:
         """Whether this request, on top of what is spent or on its way, passes the monthly cap."""
-        left = self.standing.spend_left if self.standing else None
+        left = self.standing.spend_left if self.standing and not self.own_key else None
         spent = sum(
             (t.amount for t in self.totals if t.currency == settings.BUDGET_CURRENCY), Decimal(0)
         )
@@ -80,7 +81,10 @@ def plan_for(forms: list["GenerateForm"], owner: Any) -> Plan:
     """The estimate for valid forms (the chosen model's first)."""
     limits = Allowance.objects.limits_for(owner)
     counted = limits.monthly_spend_cap is not None or limits.daily_image_cap is not None
-    plan = Plan(standing=standing_of(owner, limits=limits) if counted else None)
+    plan = Plan(
+        standing=standing_of(owner, limits=limits) if counted else None,
+        own_key=PersonalKey.objects.filter(user=owner).exists(),
+    )
     for form in forms:
         options = form.options()
         sent = [planned for planned in form.planned_inputs() if planned.role != "varied"]

@@ -120,6 +120,15 @@ class Generation(models.Model):
     cost_basis = models.CharField(
         _("cost from"), max_length=20, choices=CostBasis.choices, blank=True, db_default=""
     )
+    on_own_key = models.BooleanField(
+        _("on the person's own key"),
+        default=False,
+        db_default=False,
+        help_text=_(
+            "Sent with the person's own CometAPI key: billed to them, so not counted against "
+            "the site's monthly spend cap."
+        ),
+    )
     images_returned = models.PositiveSmallIntegerField(
         _("images returned"),
         null=True,
