@@ -123,6 +123,8 @@ def test_image_pages_by_keyboard_and_the_lightbox(signed_in: Page) -> None:
     expect(page).to_have_url(first)
 
     lightbox = page.locator("dialog.lightbox")
+    # The arrow keys changed page: its script must be running before the click is its to take.
+    page.wait_for_load_state("load")
     page.locator(".image-detail figure a").click()
     expect(lightbox).to_be_visible()
     expect(page.get_by_role("button", name="Close")).to_be_focused()

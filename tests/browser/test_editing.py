@@ -67,6 +67,17 @@ def gpt_image_path(page: Page, tour: Tour) -> str:
     return result_page(page.locator(".generation-card"))
 
 
+def drawn_box(locator: Locator, timeout_ms: int = 30_000) -> dict:
+    """The element's box once it has one (an image laid out late leaves it 0 wide a while)."""
+    page = locator.page
+    for _ in range(timeout_ms // 250):
+        box = locator.bounding_box()
+        if box and box["width"] > 0:
+            return box
+        page.wait_for_timeout(250)
+    raise AssertionError(f"{locator} never got a size: {locator.bounding_box()}")
+
+
 def open_editor(page: Page, image_path: str) -> Locator:
     page.goto(f"{image_path}edit/")
     editor = page.locator(".mask-editor.is-ready")
@@ -89,8 +100,10 @@ def test_an_edit_keeps_every_pixel_outside_the_painted_mask(page: Page) -> None:
     expect(status).to_have_text(EMPTY)
 
     page.locator("[data-brush-size]").fill("20")  # 5% of the edge: about 51 image pixels
-    box = page.locator("[data-mask-canvas]").bounding_box()
-    assert box and box["width"] > 200, box
+    # The canvas takes the image's box once the image is laid out (late on a loaded machine).
+    expect(page.locator("[data-mask-image]")).to_have_js_property("complete", True)
+    box = drawn_box(page.locator("[data-mask-canvas]"))
+    assert box["width"] > 200, box
 
     def at(x: float, y: float) -> tuple[float, float]:
         return box["x"] + x * box["width"], box["y"] + y * box["height"]
