@@ -404,3 +404,24 @@ def test_a_seedream_job_is_billed_for_the_images_its_usage_counts(alice: User) -
         "generated_images": 2, "output_tokens": 7200, "total_tokens": 7200,
     }  # fmt: skip
     assert (job.cost, job.cost_basis, job.images_returned) == (Decimal("0.08"), "price", 2)
+
+
+def test_an_automatic_quality_or_size_is_an_estimate_at_most(alice_client: Client) -> None:
+    def at_most(name: str, **parameters: Any) -> bool:
+        estimate = estimate_cost(rule(name), parameters, "x", 0)
+        assert estimate is not None
+        return estimate.at_most
+
+    assert at_most("gpt-image-2", size="auto", quality="low")
+    assert at_most("gpt-image-2", size="1024x1024", quality="auto")
+    assert not at_most("gpt-image-2", size="1024x1024", quality="low")
+    assert at_most("gpt-image-1.5", size="1024x1024", quality="auto")
+    assert not at_most("gpt-image-1.5", size="1024x1024", quality="high")
+    assert not at_most("dall-e-3", size="1024x1024", quality="standard")
+    values = form_values(alice_client, "gpt-image-2") | {"model": "gpt-image-2", "prompt": "x"}
+    automatic = alice_client.post("/generate/estimate/", values | {"quality": "auto"})
+    assert "counted at the most the model may choose" in automatic.content.decode()
+    chosen = alice_client.post(
+        "/generate/estimate/", values | {"quality": "low", "size": "1024x1024"}
+    )
+    assert "counted at the most" not in chosen.content.decode()

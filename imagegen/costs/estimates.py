@@ -55,6 +55,11 @@ class Plan:
         return settings.BUDGET_CURRENCY
 
     @property
+    def at_most(self) -> bool:
+        """Whether an "auto" quality or size was counted as the most the model picks."""
+        return any(line.estimate is not None and line.estimate.at_most for line in self.lines)
+
+    @property
     def unknown(self) -> bool:
         return any(line.estimate is None for line in self.lines)
 

@@ -49,6 +49,7 @@ class Estimate:
     amount: Decimal
     currency: str
     approximate: bool
+    at_most: bool = False  # "auto" quality or size was counted as the most the model picks
 
 
 @dataclass(frozen=True)
@@ -119,16 +120,21 @@ def estimate_cost(
         return None
     currency = rule["currency"]
     images = _images(parameters)
+    automatic_quality = str(parameters.get("quality", "")) == "auto"
     if "per_image" in rule:
         each, scaled = _image_price(rule, parameters)
-        return Estimate(money(each * images), currency, approximate=scaled)
+        by_quality = any("quality" in case["when"] for case in rule.get("cases", []))
+        at_most = scaled or (automatic_quality and by_quality)
+        return Estimate(money(each * images), currency, approximate=at_most, at_most=at_most)
     text_tokens = math.ceil(len(prompt) / CHARACTERS_PER_TOKEN)
     image_tokens = input_images * int(rule.get("input_image_tokens", 0))
     width, height = _pixels(parameters)
     per_image = _output_tokens(rule, str(parameters.get("quality", "auto")))
     output = math.ceil(per_image * width * height / MEGAPIXEL) * images
     amount = _token_amount(rule, text_tokens, image_tokens, output, 0)
-    return Estimate(amount, currency, approximate=True)
+    quality_guessed = str(parameters.get("quality", "auto")) not in rule.get("output_tokens", {})
+    at_most = quality_guessed or str(parameters.get("size", "auto")) == "auto"
+    return Estimate(amount, currency, approximate=True, at_most=at_most)
 
 
 def actual_cost(
