@@ -201,7 +201,9 @@ def run_generation(generation_id: str) -> str:
         if error.code == "model_not_found":
             UpstreamModel.mark_not_found(image_model.name)
             message = _model_gone_message(image_model)
-        generation.mark_failed(error.code, message)
+        generation.mark_failed(
+            error.code, message, attempts=error.attempts, request_id=error.request_id
+        )
         return generation.status
     # Answered, so billed: the cost is kept even if the job was cancelled meanwhile.
     ledger.record_answer(generation, result.usage, len(result.images))
@@ -279,7 +281,7 @@ def _owners_key(generation: Generation) -> str | None:
     try:
         key = job_key(generation.owner)
     except NoKeyToUse as missing:
-        raise UpstreamError(missing.code, missing.message, retryable=False) from None
+        raise UpstreamError(missing.code, missing.message, retryable=False, attempts=0) from None
     if generation.on_own_key != (key is not None):  # the key was added or removed since
         generation.on_own_key = key is not None
         Generation.objects.filter(pk=generation.pk).update(on_own_key=generation.on_own_key)

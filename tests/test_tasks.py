@@ -292,3 +292,21 @@ def test_other_failures_leave_the_live_model_list_alone(alice: User) -> None:
     generation = queued(alice, GPT, prompt="[fault:server_error] a kite")
     assert run_generation.call(str(generation.pk)) == "failed"
     assert not UpstreamModel.objects.exists()
+
+
+def test_a_failed_job_records_every_request_it_made_and_its_page_says_so(
+    alice: User, alice_client: Any, settings: Any
+) -> None:
+    """Issue 14: a job that failed after three requests recorded 0 attempts."""
+    settings.COMETAPI_MAX_RETRIES = 2
+    generation = queued(alice, QWEN, prompt="[fault:server_error] a kite")
+    assert run_generation.call(str(generation.pk)) == "failed"
+    generation.refresh_from_db()
+    assert generation.attempts == 3  # the first request and two retries
+    assert generation.request_id  # the last answer's id, for the upstream's support
+    page = alice_client.get(f"/generations/{generation.pk}/").content.decode()
+    assert "<dt>Attempts</dt><dd>3</dd>" in page
+    refused = queued(alice, QWEN, prompt="[fault:moderation_blocked] a kite")
+    run_generation.call(str(refused.pk))
+    refused.refresh_from_db()
+    assert refused.attempts == 1  # not retried: one request

@@ -283,12 +283,20 @@ class Generation(models.Model):
             preview=data, previews_received=F("previews_received") + 1
         )
 
-    def mark_failed(self, code: str, message: str) -> bool:
+    def mark_failed(
+        self, code: str, message: str, *, attempts: int | None = None, request_id: str = ""
+    ) -> bool:
+        """Failed; with the requests the upstream was sent (and the last one's id) when it
+        was asked at all, so a job that failed after three tries says so."""
+        sent = {} if attempts is None else {"attempts": attempts}
+        if request_id:
+            sent["request_id"] = request_id[:200]
         return self._update_while_running(
             status=self.Status.FAILED,
             error_code=code,
             error_message=message,
             finished_at=timezone.now(),
+            **sent,
         )
 
     def mark_finished(
