@@ -52,6 +52,20 @@ COST_ERRORS = {
 }
 
 
+def cost_bound(label: Any, example: str, **more: Any) -> forms.DecimalField:
+    """One end of the gallery's cost range: an amount of at most COST_PLACES decimals."""
+    return forms.DecimalField(
+        label=label,
+        required=False,
+        min_value=0,
+        max_digits=12,
+        decimal_places=COST_PLACES,
+        error_messages=COST_ERRORS,
+        widget=forms.NumberInput(attrs={"step": "any", "min": "0", "placeholder": example}),
+        **more,
+    )
+
+
 @dataclass(frozen=True)
 class Chip:
     """One filter in use: its label, its value as shown, the query string without it."""
@@ -114,25 +128,10 @@ class GalleryFilters(forms.Form):
         choices=[("", _("Any")), *[(str(n), "★" * n + "+") for n in range(1, MAX_RATING + 1)]],
         help_text=_("At least this many stars."),
     )
-    cost_from = forms.DecimalField(
-        label=_("Cost from"),
-        required=False,
-        min_value=0,
-        max_digits=12,
-        decimal_places=COST_PLACES,
-        error_messages=COST_ERRORS,
-        widget=forms.NumberInput(attrs={"step": "any", "min": "0", "placeholder": "0.01"}),
-        help_text=_("An image's share of what its job cost, e.g. 0.04."),
+    cost_from = cost_bound(
+        _("Cost from"), "0.01", help_text=_("An image's share of what its job cost, e.g. 0.04.")
     )
-    cost_to = forms.DecimalField(
-        label=_("Cost to"),
-        required=False,
-        min_value=0,
-        max_digits=12,
-        decimal_places=COST_PLACES,
-        error_messages=COST_ERRORS,
-        widget=forms.NumberInput(attrs={"step": "any", "min": "0", "placeholder": "0.10"}),
-    )
+    cost_to = cost_bound(_("Cost to"), "0.10")
 
     def __init__(self, data: Any, *, user: User) -> None:
         super().__init__(data)

@@ -206,7 +206,7 @@ def run_generation(generation_id: str) -> str:
         )
         return generation.status
     # Answered, so billed: the cost is kept even if the job was cancelled meanwhile.
-    ledger.record_answer(generation, result.usage, len(result.images))
+    ledger.record_answer(generation, image_model.price, result.usage, len(result.images))
     if not generation.record_response(
         request_id=result.request_id,
         usage=result.usage,

@@ -17,12 +17,14 @@ def estimate_for(
 
 
 def record_answer(
-    generation: Generation, usage: Mapping[str, Any] | None, images_returned: int
+    generation: Generation,
+    rule: Mapping[str, Any],
+    usage: Mapping[str, Any] | None,
+    images_returned: int,
 ) -> None:
-    """The upstream answered (and billed): the job's actual cost, whatever became of the job
-    afterwards (an image that failed to download was still paid for)."""
-    image_model = ImageModel.objects.filter(name=generation.model_name).first()
-    rule = image_model.price if image_model else {}
+    """The upstream answered (and billed): the job's actual cost by its model's price `rule`,
+    whatever became of the job afterwards (an image that failed to download was still paid
+    for)."""
     cost = actual_cost(rule, generation.parameters, usage=usage, images_returned=images_returned)
     if cost is None:
         generation.record_cost(None, "", Generation.CostBasis.UNKNOWN, images_returned)
