@@ -19,7 +19,7 @@ $(BIN)/.installed: pyproject.toml
 	@test -n "$(PYTHON)" || { echo "Python 3.12 or newer is needed: install it, then retry."; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e ".[test,postgres]"
+	$(BIN)/pip install --quiet -e ".[test,postgres,s3]"
 	@touch $@
 
 # axe-core for the accessibility tests (package.json); skipped, with a message, without npm.

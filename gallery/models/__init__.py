@@ -1,8 +1,11 @@
 """What the studio keeps: images (images.py; what each generation started from, inputs.py),
-collections (organise.py), comparisons (comparisons.py) and share links (links.py). The rest of
-the code, and the migrations, import from here."""
+collections (organise.py), comparisons (comparisons.py), share links (links.py), files on their
+way to storage (files.py) and views of other people's files (audit.py). The rest of the code, and
+the migrations, import from here."""
 
+from gallery.models.audit import FileAccessRecord
 from gallery.models.comparisons import Comparison, ComparisonEntry, ComparisonQuerySet
+from gallery.models.files import PendingFile
 from gallery.models.images import (
     Image,
     ImageQuerySet,
@@ -21,9 +24,11 @@ __all__ = [
     "Comparison",
     "ComparisonEntry",
     "ComparisonQuerySet",
+    "FileAccessRecord",
     "Image",
     "ImageInput",
     "ImageQuerySet",
+    "PendingFile",
     "ShareLink",
     "ShareLinkQuerySet",
     "delete_stored_files",

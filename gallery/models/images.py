@@ -232,6 +232,9 @@ class Image(models.Model):
         verbose_name = _("image")
         verbose_name_plural = _("images")
         ordering = ["-id"]
+        # Granted explicitly (never implied by staff or superuser status): opening any person's
+        # originals and thumbnails, each view recorded (gallery.models.audit).
+        permissions = [("view_any_files", _("Can view any person's image files"))]
         constraints = [
             # A retried job can never save the same image of a generation twice.
             models.UniqueConstraint(fields=["generation", "index"], name="one_image_per_slot"),

@@ -152,6 +152,10 @@ class Generation(models.Model):
     preview = models.BinaryField(_("preview"), null=True, blank=True, editable=False)
     previews_received = models.PositiveSmallIntegerField(_("previews received"), default=0)
     seen_at = models.DateTimeField(_("seen"), null=True, blank=True)
+    # The token of the form that asked for it: a resubmission of the same form (its answer lost
+    # on the way) finds the job it already made instead of making, and billing, another. Every
+    # job of one comparison carries its form's token.
+    submit_token = models.UUIDField(_("form token"), null=True, blank=True, editable=False)
 
     objects = GenerationQuerySet.as_manager()
 
@@ -161,6 +165,11 @@ class Generation(models.Model):
         ordering = ["-created_at"]
         indexes = [
             models.Index(fields=["owner", "-created_at"]),
+            models.Index(
+                fields=["owner", "submit_token"],
+                condition=models.Q(submit_token__isnull=False),
+                name="generation_submit_token",
+            ),
             # Recovery looks for queued and running jobs every few seconds: a small index.
             models.Index(
                 fields=["status"],
