@@ -4,7 +4,7 @@ from typing import Any
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 from django.contrib.auth.models import User
-from django.db.models import Count, Q, QuerySet
+from django.db.models import BooleanField, Count, ExpressionWrapper, Q, QuerySet, Value
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
@@ -13,6 +13,8 @@ from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from gallery import admin_audit  # noqa: F401 (registers the record of file views)
+from gallery.access import may_view_any_files
 from gallery.models import Collection, Comparison, ComparisonEntry, Image, ImageInput, ShareLink
 from imagegen.costs.money import format_money
 
@@ -66,8 +68,25 @@ class ImageAdmin(admin.ModelAdmin):
     readonly_fields = ["preview", *[f.name for f in Image._meta.fields]]
     raw_id_fields = ["owner", "generation", "stack_root"]
 
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Image]:
+        # Whether this admin may open each image's files: their own, or all with the permission.
+        visible = (
+            Value(True)
+            if may_view_any_files(request.user)
+            else ExpressionWrapper(Q(owner_id=request.user.pk), output_field=BooleanField())
+        )
+        return super().get_queryset(request).annotate(files_visible=visible)
+
     @admin.display(description=_("Image"))
     def preview(self, image: Image) -> SafeString:
+        if not getattr(image, "files_visible", False):
+            # Not a broken image: the file view would answer 404 to them.
+            return format_html(
+                '<span title="{}">{}</span>',
+                _("Seeing other people's images needs the permission “Can view any person's "
+                  "image files”, granted in admin; each view is recorded."),
+                _("Not shown"),
+            )  # fmt: skip
         # Sized by attributes: the Content-Security-Policy refuses inline styles.
         width = 96
         height = round(width * image.height / image.width) if image.width else width

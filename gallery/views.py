@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
+from gallery.access import record_view
 from gallery.filters import (
     GalleryFilters,
     ResultCount,
@@ -76,8 +77,10 @@ def image_detail(request: HttpRequest, image_id: str) -> HttpResponse:
 
 @require_GET
 def image_file(request: HttpRequest, image_id: str, variant: str) -> HttpResponse:
-    """The original or the thumbnail, only to its owner (or an operator, for admin)."""
+    """The original, the thumbnail or the grid rendition, only to its owner, or to a person
+    granted `gallery.view_any_files` (admin thumbnails), each such view recorded."""
     image = get_object_or_404(Image.objects.files_visible_to(request.user), uuid=image_id)
+    record_view(request, image, variant)  # nothing is recorded for the owner
     return file_response(request, image, variant, download=request.GET.get("download") == "1")
 
 

@@ -5,7 +5,7 @@ tests/test_model_admin.py.
 """
 
 import pytest
-from django.contrib.auth.models import User
+from django.contrib.auth.models import Permission, User
 from django.test import Client
 from django.urls import reverse
 
@@ -39,6 +39,9 @@ def test_every_admin_list_renders(operator_client: Client, alice, make_image) ->
 
 
 def test_image_search_and_thumbnail_column(operator_client: Client, alice, make_image) -> None:
+    # A superuser sees other people's thumbnails only once granted the permission to.
+    root = User.objects.get(username="root")
+    root.user_permissions.add(Permission.objects.get(codename="view_any_files"))
     image = make_image(alice, prompt="a lighthouse")
     make_image(alice, prompt="a meadow")
     page = operator_client.get(reverse("admin:gallery_image_changelist"), {"q": "lighthouse"})

@@ -79,6 +79,8 @@ def test_an_operator_with_permission_sees_thumbnails_in_admin(alice, bob, make_i
     alice.is_staff = True
     alice.save()
     alice.user_permissions.add(Permission.objects.get(codename="view_image"))
+    # Viewing the files is its own permission (tests/test_file_access_permission.py).
+    alice.user_permissions.add(Permission.objects.get(codename="view_any_files"))
     operator = Client()
     operator.force_login(User.objects.get(pk=alice.pk))
     assert operator.get(reverse("image_thumbnail", args=[image.uuid])).status_code == 200

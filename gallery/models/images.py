@@ -84,8 +84,11 @@ class ImageQuerySet(models.QuerySet["Image"]):
 
     def files_visible_to(self, user: Any) -> "ImageQuerySet":
         """Whose files a user may fetch: their own (in the Trash too, where they are shown), or
-        any for an operator (admin thumbnails)."""
-        return self if user.has_perm("gallery.view_image") else self.filter(owner=user)
+        anyone's for a person granted `gallery.view_any_files` (gallery.access), never merely
+        for being staff or a superuser."""
+        from gallery.access import may_view_any_files  # it reads this module's models
+
+        return self if may_view_any_files(user) else self.filter(owner=user)
 
 
 def _hand_over_stacks(leaving: list[int]) -> None:
