@@ -1,4 +1,8 @@
-"""Zip archives of originals, streamed while they are written, with a metadata JSON per image."""
+"""Zip archives of originals, streamed while they are written, with a metadata JSON per image.
+
+Each original is read from storage a chunk at a time as the zip is sent (from object storage
+too: gallery.media.open_stored), so an archive of any size holds about one chunk in memory; a
+copy without the prompt is the exception, made whole in memory (bounded by the file's size)."""
 
 import json
 import zipfile
@@ -7,6 +11,7 @@ from typing import Any
 
 from gallery import embedding
 from gallery.ingest import metadata_document
+from gallery.media import open_stored
 from gallery.models import Image
 
 CHUNK = 256 * 1024
@@ -50,14 +55,14 @@ def stream_archive(
         for number, image in enumerate(images, start=1):
             if hide_prompt:
                 name = _unique(f"image-{number}.{image.format}", used)
-                with image.file.open("rb") as source:
+                with open_stored(image.file) as source:
                     data = _stripped(source.read(), image.format)
                 archive.writestr(name, data)
                 yield spool.drain()
                 continue
             name = _unique(image.download_name(), used)
             with (
-                image.file.open("rb") as source,
+                open_stored(image.file) as source,
                 archive.open(name, "w", force_zip64=True) as entry,
             ):
                 while chunk := source.read(CHUNK):

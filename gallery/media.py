@@ -21,8 +21,18 @@ chooses how the bytes travel:
   nginx keeps Content-Type, Content-Disposition and Cache-Control from our answer, and sets
   Content-Length, ETag and byte ranges itself; it drops other headers, hence the add_header
   lines, which must repeat MEDIA_CSP below word for word.
-- object storage (no local path, e.g. S3 through django-storages): a redirect to the storage's
-  URL, which django-storages signs and makes expire (AWS_QUERYSTRING_EXPIRE).
+- object storage (no local path: S3 through django-storages, imagegen.settings.object_storage):
+  a redirect, never cached, to a URL that django-storages signs and makes expire
+  (AWS_QUERYSTRING_EXPIRE, 300 s by default). The signature covers the answer's headers, which
+  the object store sends as if they were ours: the type, the readable file name (as an
+  attachment for a download) and `private`, so no shared cache keeps the bytes. A revoked share
+  stops at the view: no new URL is signed, and one given before dies within the expiry.
+
+Caching. The owner's browser may keep a file for a year: its name and bytes never change. A
+shared file may be stored by any cache but must be revalidated each time (`no-cache` with the
+ETag): while the link lives the answer is a 304 without the bytes, and once it is revoked (or has
+expired) a 404, so a revocation takes effect at once for every cache that honours HTTP. A
+public max-age would let a browser or a proxy keep serving the file after the revocation.
 
 An SVG original is a document that a browser would run if it were opened as a page, so it always
 leaves through Django, whatever the storage: with MEDIA_CSP (a sandbox, no script, nothing loaded
@@ -36,6 +46,9 @@ nginx or to object storage, whose copies still carry the prompt.
 """
 
 import logging
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
+from typing import BinaryIO
 from urllib.parse import quote
 
 from django.conf import settings
@@ -53,13 +66,14 @@ logger = logging.getLogger(__name__)
 # image for ever), so a browser may keep them for a year without asking again; no shared cache
 # may keep them at all.
 OWNER_CACHE = "private, max-age=31536000, immutable"
-# A shared file may sit in a browser or CDN cache only briefly, and is never immutable: a link
-# can be revoked (or expire) at any moment, after which the file must stop answering, and every
-# cached copy outlives the revocation by up to this long.
-PUBLIC_MAX_AGE = 300
-PUBLIC_CACHE = f"public, max-age={PUBLIC_MAX_AGE}"
+# A shared file may be cached anywhere, but a cache must ask again before each use (with the
+# ETag: a 304 costs no bytes), because the link can be revoked or expire at any moment, after
+# which the file must stop answering at once.
+SHARED_CACHE = "no-cache"
 # A signed storage URL is a short-lived secret of its own: never cache the redirect to it.
 REDIRECT_CACHE = "private, no-store"
+# What the object store says of the bytes it sends through a signed URL: for one browser only.
+SIGNED_CACHE = "private"
 # Every file we send is an image, never a page: opened on its own, it runs no script, submits
 # nothing and loads nothing but inline images. An SVG needs this; the rest get it too (GitHub
 # serves raw files so), which lets one nginx line cover every file.
@@ -80,7 +94,8 @@ def file_response(
     checked access. An image kept before grid renditions existed, and not yet backfilled, answers
     for its grid with its thumbnail.
 
-    `public`: for a share link rather than the owner, which changes the caching. `download`: as
+    `public`: for a share link rather than the owner, which changes the caching (SHARED_CACHE,
+    where an owner gets OWNER_CACHE). `download`: as
     an attachment with a readable name (an SVG original always is one). `strip_metadata`:
     nothing in the answer tells the prompt: the original without our embedded metadata, and a
     file name without prompt words.
@@ -91,16 +106,16 @@ def file_response(
     # Thumbnails are re-encoded by ingest and carry no metadata; only originals need stripping.
     strip = strip_metadata and variant == "original"
     drawing = variant == "original" and image.format == "svg"
+    content_type = image.content_type if variant == "original" else THUMBNAIL_TYPE
+    disposition = content_disposition_header(
+        download or drawing, _file_name(image, variant, neutral=strip_metadata)
+    )
     if not strip and not drawing and not _is_local(field):
-        response = HttpResponseRedirect(field.storage.url(field.name))
-        response["Cache-Control"] = REDIRECT_CACHE
-        return response
+        return _signed_redirect(field, content_type, disposition)
     headers = {
-        "Content-Type": image.content_type if variant == "original" else THUMBNAIL_TYPE,
-        "Content-Disposition": content_disposition_header(
-            download or drawing, _file_name(image, variant, neutral=strip_metadata)
-        ),
-        "Cache-Control": PUBLIC_CACHE if public else OWNER_CACHE,
+        "Content-Type": content_type,
+        "Content-Disposition": disposition,
+        "Cache-Control": SHARED_CACHE if public else OWNER_CACHE,
         "ETag": _etag(image, variant, stripped=strip),
         "X-Content-Type-Options": "nosniff",
         "Content-Security-Policy": MEDIA_CSP,
@@ -128,8 +143,42 @@ def file_response(
     return streamed
 
 
+def _signed_redirect(field: FieldFile, content_type: str, disposition: str) -> HttpResponse:
+    answer_headers = {
+        "ResponseContentType": content_type,
+        "ResponseContentDisposition": disposition,
+        "ResponseCacheControl": SIGNED_CACHE,
+    }
+    response = HttpResponseRedirect(field.storage.url(field.name, parameters=answer_headers))
+    response["Cache-Control"] = REDIRECT_CACHE
+    return response
+
+
+@contextmanager
+def open_stored(field: FieldFile) -> Iterator[BinaryIO]:
+    """A stored file, to read as its bytes arrive. Opening a FieldFile on object storage
+    (django-storages' S3File) downloads the whole object before the first read; here the
+    object's body is read from the connection instead, a chunk at a time."""
+    bucket = getattr(field.storage, "bucket", None)
+    if bucket is None:  # local storage: reading the file is already streaming it
+        with field.open("rb") as file:
+            yield file
+        return
+    from botocore.exceptions import ClientError  # installed with django-storages[s3]
+
+    try:
+        # No AWS_LOCATION is configured (imagegen.settings): a file's name is its key.
+        body = bucket.Object(field.name).get()["Body"]
+    except ClientError as error:
+        if error.response["ResponseMetadata"]["HTTPStatusCode"] == 404:
+            raise FileNotFoundError(field.name) from error
+        raise
+    with closing(body):
+        yield body
+
+
 def _read(field: FieldFile) -> bytes:
-    with field.open("rb") as file:
+    with open_stored(field) as file:
         return file.read()
 
 

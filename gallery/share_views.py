@@ -14,7 +14,6 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import translation
-from django.utils.cache import patch_cache_control
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -234,7 +233,9 @@ def _count_view(request: HttpRequest, link: ShareLink) -> None:
 @login_not_required
 @require_safe
 def shared_file(request: HttpRequest, token: str, image_id: str, variant: str) -> HttpResponse:
-    """An original or a thumbnail of what the link shares; fetching it is not a view."""
+    """An original or a thumbnail of what the link shares; fetching it is not a view. Every
+    cache must ask again before reusing it (gallery.media.SHARED_CACHE), so a revoked or expired
+    link's files stop answering at once."""
     link = sharing.active_link_or_404(token)
     image = sharing.shared_image_or_404(link, image_id)
     response = file_response(
@@ -245,7 +246,5 @@ def shared_file(request: HttpRequest, token: str, image_id: str, variant: str) -
         public=True,
         strip_metadata=link.hide_prompt,
     )
-    if response.status_code in (200, 304):  # not the never-cached redirect to object storage
-        patch_cache_control(response, max_age=sharing.public_max_age(link))
     response["X-Robots-Tag"] = "noindex"
     return response

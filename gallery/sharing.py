@@ -22,7 +22,7 @@ from django.utils.translation import gettext_lazy, ngettext
 
 from gallery import formats
 from gallery.lineage import edited_from
-from gallery.media import PUBLIC_MAX_AGE, THUMBNAIL_TYPE
+from gallery.media import THUMBNAIL_TYPE
 from gallery.models import Comparison, Image, ImageQuerySet, ShareLink
 
 TITLE_LENGTH = 70  # what chat apps show of a preview's title before cutting it
@@ -120,14 +120,6 @@ def shared_source(link: ShareLink, image: Image) -> str | None:
 def count_view(link: ShareLink) -> None:
     # In the database, so that simultaneous views are all counted.
     ShareLink.objects.filter(pk=link.pk).update(view_count=F("view_count") + 1)
-
-
-def public_max_age(link: ShareLink, now: datetime | None = None) -> int:
-    """How long a shared file may be cached: never past the moment the link expires."""
-    if link.expires_at is None:
-        return PUBLIC_MAX_AGE
-    left = (link.expires_at - (now or timezone.now())).total_seconds()
-    return max(0, min(PUBLIC_MAX_AGE, int(left)))
 
 
 def public_url(request: HttpRequest, link: ShareLink) -> str:

@@ -173,6 +173,43 @@ STORAGES = {
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(BASE_DIR / "media")))
 MEDIA_URL = "/private-media-is-served-by-views/"
 
+
+# --- Object storage (S3 or any S3-compatible server, through django-storages) ---
+# With AWS_STORAGE_BUCKET_NAME set, images are kept in that bucket instead of MEDIA_ROOT. Objects
+# are private (no ACL is sent: the bucket's own, private, policy applies) and reach a viewer only
+# as a signed URL that expires after AWS_QUERYSTRING_EXPIRE seconds, given by a view that checked
+# who may see the file (gallery/media.py). Keys are named by UUID (gallery.models.images) and are
+# never overwritten. tests/s3_server.py runs a real S3-compatible server for the tests.
+def object_storage() -> dict | None:
+    bucket = env_str("AWS_STORAGE_BUCKET_NAME")
+    if not bucket:
+        return None
+    endpoint = env_str("AWS_S3_ENDPOINT_URL") or None  # None: Amazon S3 itself
+    options = {
+        "bucket_name": bucket,
+        "endpoint_url": endpoint,
+        "region_name": env_str("AWS_S3_REGION_NAME") or None,
+        # Unset: boto3's own chain (an instance role, ~/.aws/credentials, ...).
+        "access_key": env_str("AWS_ACCESS_KEY_ID") or None,
+        "secret_key": env_str("AWS_SECRET_ACCESS_KEY") or None,
+        # Path style (endpoint/bucket/key) is what S3-compatible servers answer to.
+        "addressing_style": env_str("AWS_S3_ADDRESSING_STYLE", "path" if endpoint else "") or None,
+        "signature_version": "s3v4",
+        "querystring_auth": True,  # every URL is signed: nothing is ever public
+        "querystring_expire": env_number("AWS_QUERYSTRING_EXPIRE", 300, int),
+        "default_acl": None,
+        "file_overwrite": False,  # a second file under a taken name gets a name of its own
+        # A file opened for reading is fetched whole: beyond 2 MiB into a temporary file, not
+        # memory (archives stream from the object instead: gallery/media.py).
+        "max_memory_size": 2 * 1024 * 1024,
+    }
+    return {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": options}
+
+
+if (_bucket_storage := object_storage()) is not None:
+    STORAGES["default"] = _bucket_storage
+# --- end of object storage ---
+
 # Generations run as durable background jobs: django-tasks-db keeps the queue in the database,
 # and `manage.py run_workers` runs them (see the README). The immediate backend runs a job inside
 # the request instead (the test suite's default).

@@ -1,5 +1,7 @@
-"""Shared fixtures: named test users, a private media root per test, the offline provider."""
+"""Shared fixtures: named test users, a private media root per test (or a fresh S3 bucket: `s3`),
+the offline provider."""
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +27,30 @@ def media_root(settings, tmp_path: Path) -> Path:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.OFFLINE_LATENCY = 0.0
     return settings.MEDIA_ROOT
+
+
+@pytest.fixture(scope="session")
+def s3_server() -> Iterator[Any]:
+    """One S3-compatible server (moto, tests/s3_server.py) for the whole run, started on demand."""
+    from tests.s3_server import running_server
+
+    with running_server() as server:
+        yield server
+
+
+@pytest.fixture
+def s3(s3_server, settings, monkeypatch: pytest.MonkeyPatch, media_root: Path) -> Any:
+    """This test keeps its files in a fresh bucket: the environment a deployment would set,
+    read by the settings' own object_storage(). Image FileFields use default_storage, which
+    Django resets when STORAGES changes, so they follow."""
+    from imagegen.settings import object_storage
+    from tests.s3_server import Bucket
+
+    name = s3_server.new_bucket()
+    for variable, value in s3_server.environment(name).items():
+        monkeypatch.setenv(variable, value)
+    settings.STORAGES = {**settings.STORAGES, "default": object_storage()}
+    return Bucket(name, s3_server.client())
 
 
 @pytest.fixture(autouse=True)

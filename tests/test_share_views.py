@@ -199,6 +199,44 @@ def test_revoking_a_link_stops_it_and_goes_back_to_the_list(
     assert not link.is_active
 
 
+@pytest.mark.parametrize("variant", ["shared_original", "shared_thumbnail"])
+def test_a_cache_revalidating_a_shared_file_gets_304_while_the_link_lives_and_404_after(
+    alice: User, alice_client: Client, client: Client, alices_image: Image, variant: str
+) -> None:
+    """A shared file is sent `no-cache` with its ETag: a browser or a proxy may keep the bytes
+    but asks each time, so the revocation takes effect at its next use, not minutes later."""
+    link = ShareLink.objects.create(owner=alice, image=alices_image)
+    url = reverse(variant, args=[link.token, alices_image.uuid])
+    first = client.get(url)
+    first.close()
+    assert first.status_code == 200
+    assert first["Cache-Control"] == "no-cache"
+    asked_again = {"If-None-Match": first["ETag"]}
+
+    still_fresh = client.get(url, headers=asked_again)
+    alice_client.post(reverse("share_revoke", args=[link.pk]))
+    after_revocation = client.get(url, headers=asked_again)
+
+    assert still_fresh.status_code == 304
+    assert still_fresh["Cache-Control"] == "no-cache"
+    assert after_revocation.status_code == 404
+    assert "ETag" not in after_revocation
+
+
+def test_a_cache_revalidating_a_file_of_an_expired_link_gets_404(
+    alice: User, client: Client, alices_image: Image
+) -> None:
+    link = ShareLink.objects.create(owner=alice, image=alices_image)
+    url = reverse("shared_original", args=[link.token, alices_image.uuid])
+    first = client.get(url)
+    first.close()
+    ShareLink.objects.filter(pk=link.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
+
+    response = client.get(url, headers={"If-None-Match": first["ETag"]})
+
+    assert response.status_code == 404
+
+
 def test_revoking_with_htmx_swaps_in_the_revoked_card(
     alice: User, alice_client: Client, alices_image: Image
 ) -> None:
