@@ -7,7 +7,7 @@ from django.views.i18n import set_language
 
 from gallery import bulk_views, collection_views, grid, trash_views, upload_views
 from gallery import views as gallery_views
-from imagegen import account_views, edit_views, usage_views, views
+from imagegen import account_views, edit_views, health, usage_views, views
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="generate"), name="home"),
@@ -133,4 +133,6 @@ urlpatterns = [
     path("", include("imagegen.preset_urls")),
     path("admin/", admin.site.urls),
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
 ]
