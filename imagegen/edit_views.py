@@ -16,6 +16,7 @@ from imagegen.costs.budgets import OverLimit
 from imagegen.costs.estimates import render_estimate, with_some_prompt
 from imagegen.feed import own_collections
 from imagegen.forms import EditForm, NoModelAvailable, initial_from
+from imagegen.forms.submit_token import submit_token_from
 from imagegen.models import Generation
 from imagegen.tasks import CannotRunAgain, submit_generation, submit_variation
 
@@ -31,7 +32,8 @@ def edit_image(request: HttpRequest, image_id: str) -> HttpResponse:
             form = EditForm(request.POST, request.FILES, owner=request.user, source=source)
             if form.is_valid():
                 try:
-                    generation = submit_generation(request.user, form)
+                    token = submit_token_from(request.POST)
+                    generation = submit_generation(request.user, form, token)
                 except OverLimit as over:  # nothing was queued; the form keeps its values
                     form.add_error(None, over.message)
                 else:
@@ -108,13 +110,17 @@ def generation_mask(request: HttpRequest, generation_id: str) -> HttpResponse:
 def vary_image(request: HttpRequest, image_id: str) -> HttpResponse:
     image = get_object_or_404(Image.objects.for_user(request.user), uuid=image_id)
     try:
-        generation = submit_variation(request.user, image)
+        generation = submit_variation(request.user, image, submit_token_from(request.POST))
     except CannotRunAgain as refused:
         messages.error(request, refused.message)
         if request.htmx:  # the message waits on the image's page
             return HttpResponseClientRedirect(image.get_absolute_url())
         return redirect("image_detail", image_id=image.uuid)
     if request.htmx and request.POST.get("from_feed"):  # the new job joins the top of the feed
-        context = {"made": [generation], "collections": own_collections(request.user)}
+        context = {
+            "made": [generation],
+            "collections": own_collections(request.user),
+            "renewed_token": f"vary-token-{image.uuid}",  # a second click is a second job
+        }
         return render(request, "includes/new_jobs.html", context)
     return redirect("generation", generation_id=generation.pk)

@@ -11,6 +11,7 @@ import logging
 import os
 import secrets
 import socket
+import uuid
 from typing import Any
 
 from django.contrib.auth.models import User
@@ -43,9 +44,43 @@ def this_worker_id() -> str:
     return f"{socket.gethostname()[:150]}:{os.getpid()}"  # fits the 200-character columns
 
 
-def submit_generation(owner: User, form: GenerateForm) -> Generation:
+def submit_generation(
+    owner: User, form: GenerateForm, token: uuid.UUID | None = None
+) -> Generation:
     """Record a validated request, with the images it starts from, as a queued Generation and
-    hand it to the task queue."""
+    hand it to the task queue; or, for a form sent again, the job its token already made."""
+    with transaction.atomic():
+        if made := already_made(owner, token):
+            return made[0]
+        return _job_for(owner, form, token)
+
+
+def submit_comparison(
+    owner: User, forms: list[GenerateForm], token: uuid.UUID | None = None
+) -> Comparison:
+    """One prompt on several models: a job per validated form, kept together as a comparison
+    in the order the form listed them (the chosen model first); every job carries the token."""
+    with transaction.atomic():
+        if made := already_made(owner, token):
+            kept = Comparison.objects.filter(owner=owner, entries__generation=made[0]).first()
+            # Its comparison was deleted since, or the first send compared nothing: the jobs
+            # shown together again, still without making or billing any.
+            return kept or Comparison.objects.start_for_jobs(owner, made, title=made[0].prompt)
+        jobs = [_job_for(owner, form, token) for form in forms]
+        return Comparison.objects.start_for_jobs(owner, jobs, title=forms[0].cleaned_data["prompt"])
+
+
+def already_made(owner: User, token: uuid.UUID | None) -> list[Generation]:
+    """The jobs a form with this token already made for this person (the answer to its first
+    send was lost), oldest first. Looked for inside the submit's transaction and under the
+    person's lock, so two sends of one form at once cannot both find nothing."""
+    if token is None:
+        return []
+    budgets.hold_for_person(owner)
+    return list(Generation.objects.filter(owner=owner, submit_token=token).order_by("created_at"))
+
+
+def _job_for(owner: User, form: GenerateForm, token: uuid.UUID | None) -> Generation:
     return create_job(
         owner,
         form.job_spec,
@@ -53,15 +88,8 @@ def submit_generation(owner: User, form: GenerateForm) -> Generation:
         form.cleaned_data["prompt"],
         form.options(),
         form.planned_inputs(),
+        token=token,
     )
-
-
-def submit_comparison(owner: User, forms: list[GenerateForm]) -> Comparison:
-    """One prompt on several models: a job per validated form, kept together as a comparison
-    in the order the form listed them (the chosen model first)."""
-    with transaction.atomic():
-        made = [submit_generation(owner, form) for form in forms]
-        return Comparison.objects.start_for_jobs(owner, made, title=forms[0].cleaned_data["prompt"])
 
 
 def create_job(
@@ -71,6 +99,8 @@ def create_job(
     prompt: str,
     options: dict[str, Any],
     inputs: list[PlannedInput],
+    *,
+    token: uuid.UUID | None = None,
 ) -> Generation:
     """The one place a job is made: checked once more as it will be sent, then queued."""
     sent = [planned for planned in inputs if planned.role != ImageInput.Role.VARIED]
@@ -103,6 +133,7 @@ def create_job(
             estimated_cost=estimate.amount if estimate else None,
             cost_currency=estimate.currency if estimate else "",
             on_own_key=own_key,
+            submit_token=token,
         )
         ImageInput.objects.bulk_create(
             ImageInput(
@@ -127,22 +158,30 @@ class CannotRunAgain(Exception):
         self.message = message
 
 
-def submit_variation(owner: User, image: Image) -> Generation:
+def submit_variation(owner: User, image: Image, token: uuid.UUID | None = None) -> Generation:
     """Run an image's settings again, with the same inputs and mask: a new random value where
     the schema says so (a seed), the retired model's replacement where it has one."""
     if image.generation is None:
         raise CannotRunAgain(gettext("An uploaded image has no settings to run again: edit it."))
-    return _run_again(owner, image.generation, varied=image)
+    with transaction.atomic():
+        if again := already_made(owner, token):
+            return again[0]
+        return _run_again(owner, image.generation, varied=image, token=token)
 
 
-def submit_retry(owner: User, made: Generation) -> Generation:
+def submit_retry(owner: User, made: Generation, token: uuid.UUID | None = None) -> Generation:
     """A job that failed or was cancelled, once more: the same model, settings and inputs."""
     if made.status not in {Generation.Status.FAILED, Generation.Status.CANCELLED}:
         raise CannotRunAgain(gettext("Only a job that failed or was cancelled is tried again."))
-    return _run_again(owner, made, varied=None)
+    with transaction.atomic():
+        if again := already_made(owner, token):
+            return again[0]
+        return _run_again(owner, made, varied=None, token=token)
 
 
-def _run_again(owner: User, made: Generation, *, varied: Image | None) -> Generation:
+def _run_again(
+    owner: User, made: Generation, *, varied: Image | None, token: uuid.UUID | None
+) -> Generation:
     chosen = choose_model(made.model_name, ImageModel.objects.for_new_jobs())
     if chosen.model is None or (chosen.model.name != made.model_name and not chosen.replaced):
         raise CannotRunAgain(gettext("Its model is not available any more: remix it with another."))
@@ -162,7 +201,13 @@ def _run_again(owner: User, made: Generation, *, varied: Image | None) -> Genera
         inputs.append(PlannedInput(varied, ImageInput.Role.VARIED))
     try:
         return create_job(
-            owner, spec.for_endpoint(made.endpoint), made.endpoint, made.prompt, options, inputs
+            owner,
+            spec.for_endpoint(made.endpoint),
+            made.endpoint,
+            made.prompt,
+            options,
+            inputs,
+            token=token,
         )
     except budgets.OverLimit as over:
         raise CannotRunAgain(over.message) from None

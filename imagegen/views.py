@@ -16,6 +16,7 @@ from imagegen.costs.estimates import render_estimate, with_some_prompt
 from imagegen.feed import Feed, own_collections
 from imagegen.forms import GenerateForm, NoModelAvailable, initial_from
 from imagegen.forms.compare import COMPARE, companions, shown_parameters
+from imagegen.forms.submit_token import submit_token_from
 from imagegen.models import Generation
 from imagegen.models.jobs import queue_places
 from imagegen.presets import FEED_KEYS, last_settings, typed_initial
@@ -71,13 +72,15 @@ def _submit(request: HtmxHttpRequest) -> HttpResponse | tuple[GenerateForm, list
     others = companions(form, request.POST, request.FILES, request.user)
     if not form.is_valid():  # a model ticked beside it cannot take the request
         return form, []
+    token = submit_token_from(request.POST)  # the form sent again: what it already made
     try:
         if others:  # one prompt, several models: they land together, or none does
-            comparison = submit_comparison(request.user, [form, *(c.form for c in others)])
+            forms = [form, *(c.form for c in others)]
+            comparison = submit_comparison(request.user, forms, token)
             if request.htmx:
                 return HttpResponseClientRedirect(comparison.get_absolute_url())
             return redirect(comparison.get_absolute_url())
-        made = [submit_generation(request.user, form)]
+        made = [submit_generation(request.user, form, token)]
     except OverLimit as over:  # nothing was queued; the form keeps every value
         form.add_error(None, over.message)
         return form, []
@@ -217,7 +220,7 @@ def retry_generation(request: HtmxHttpRequest, generation_id: str) -> HttpRespon
     """One click: a failed or cancelled job, queued again as it was."""
     generation = get_object_or_404(Generation.objects.for_user(request.user), pk=generation_id)
     try:
-        again = submit_retry(request.user, generation)
+        again = submit_retry(request.user, generation, submit_token_from(request.POST))
     except CannotRunAgain as refused:
         messages.error(request, refused.message)
         return redirect("generation", generation_id=generation.pk)
