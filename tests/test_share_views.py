@@ -199,7 +199,7 @@ def test_revoking_a_link_stops_it_and_goes_back_to_the_list(
     assert not link.is_active
 
 
-@pytest.mark.parametrize("variant", ["shared_original", "shared_thumbnail"])
+@pytest.mark.parametrize("variant", ["shared_original", "shared_thumbnail", "shared_grid"])
 def test_a_cache_revalidating_a_shared_file_gets_304_while_the_link_lives_and_404_after(
     alice: User, alice_client: Client, client: Client, alices_image: Image, variant: str
 ) -> None:
