@@ -226,7 +226,9 @@ def enqueue(generation: Generation) -> None:
 @task()
 def run_generation(generation_id: str) -> str:
     """Run one queued generation to its end; returns the final status."""
-    generation = Generation.objects.get(pk=generation_id)
+    generation = Generation.objects.filter(pk=generation_id).first()
+    if generation is None:  # deleted with its owner's account while it waited
+        return Generation.Status.CANCELLED
     if not generation.claim(this_worker_id()):
         return generation.status  # cancelled, or already run by another delivery of this task
     # The model may have been disabled since the form was sent; its schema still describes

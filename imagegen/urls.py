@@ -7,7 +7,7 @@ from django.views.i18n import set_language
 
 from gallery import bulk_views, collection_views, grid, trash_views, upload_views
 from gallery import views as gallery_views
-from imagegen import account_views, edit_views, health, usage_views, views
+from imagegen import account_data_views, account_views, edit_views, health, usage_views, views
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="generate"), name="home"),
@@ -122,6 +122,11 @@ urlpatterns = [
         account_views.personal_key_models,
         name="personal_key_models",
     ),
+    path(
+        "accounts/settings/export.zip", account_data_views.export_everything, name="account_export"
+    ),
+    path("accounts/settings/delete/", account_data_views.delete_my_account, name="account_delete"),
+    path("accounts/deleted/", account_data_views.account_deleted, name="account_deleted"),
     path(
         "accounts/login/",
         auth_views.LoginView.as_view(redirect_authenticated_user=True),

@@ -249,7 +249,7 @@ class Generation(models.Model):
             worker_id=worker_id,
             runs=F("runs") + 1,
         )
-        self.refresh_from_db()
+        self._read_again()
         return bool(claimed)
 
     def _update_while_running(self, **fields: Any) -> bool:
@@ -258,8 +258,17 @@ class Generation(models.Model):
             for name, value in fields.items():
                 setattr(self, name, value)
         else:
-            self.refresh_from_db()
+            self._read_again()
         return bool(updated)
+
+    def _read_again(self) -> None:
+        """This job as stored now; one deleted meanwhile with its owner's account (its jobs
+        were cancelled first: imagegen.account_deletion) reads as cancelled, so a worker still
+        busy with it stops as it would for a cancel, and saves nothing."""
+        try:
+            self.refresh_from_db()
+        except Generation.DoesNotExist:
+            self.status = self.Status.CANCELLED
 
     def record_response(
         self,
