@@ -102,6 +102,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "imagegen.logs.RequestIDMiddleware",  # first: every line of a request carries its id
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "imagegen.compression.PageGZipMiddleware",  # pages only; whitenoise compresses static files
@@ -285,11 +286,28 @@ UPLOAD_ZIP_MAX_BYTES = env_number("UPLOAD_ZIP_MAX_BYTES", 1024 * 1024 * 1024, in
 # The offline provider: simulated seconds per generation, so progress can be seen in demos.
 OFFLINE_LATENCY = env_number("OFFLINE_LATENCY", 0.0, float)
 
+# LOG_FORMAT: "plain" (the default: lines a person reads in a terminal, as `make run` and
+# `make dev` show them) or "json" (one object a line, for journald and log shippers; the systemd
+# units of docs/deployment.md set it). Either way a line logged while a request is handled
+# carries its request id, and one logged while a job runs its generation id (imagegen/logs.py).
+LOG_FORMAT = env_str("LOG_FORMAT", "plain")
+if LOG_FORMAT not in {"plain", "json"}:
+    raise ImproperlyConfigured("LOG_FORMAT must be plain or json.")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"context": {"()": "imagegen.logs.ContextFilter"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s%(context)s %(message)s"},
+        "json": {"()": "imagegen.logs.JSONFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": LOG_FORMAT,
+            "filters": ["context"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {
         # Django's own console handler (DEBUG only) would print every line a second time.

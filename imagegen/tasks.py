@@ -21,7 +21,7 @@ from django.utils.translation import gettext, gettext_noop
 
 from gallery.ingest import InvalidImage, NotWanted, ingest_image, verify_image
 from gallery.models import Comparison, Image, ImageInput
-from imagegen import service
+from imagegen import logs, service
 from imagegen.catalogue import EDITS, GENERATIONS, ModelSpec
 from imagegen.costs import budgets, ledger
 from imagegen.edit_inputs import InputGone, data_uri, read_inputs
@@ -224,6 +224,7 @@ def enqueue(generation: Generation) -> None:
 
 
 @task()
+@logs.for_generation  # every line of the job carries its id, on any tasks backend
 def run_generation(generation_id: str) -> str:
     """Run one queued generation to its end; returns the final status."""
     generation = Generation.objects.filter(pk=generation_id).first()

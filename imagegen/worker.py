@@ -39,7 +39,7 @@ from django.utils import timezone
 from django_tasks_db.management.commands.db_worker import Worker
 from django_tasks_db.models import DBTaskResult
 
-from imagegen import recovery
+from imagegen import logs, recovery
 from imagegen.models import WorkerProcess
 from imagegen.tasks import run_generation, this_worker_id
 
@@ -85,7 +85,8 @@ class ThreadWorker(Worker):
 
     def run_task(self, db_task_result: DBTaskResult) -> None:
         self.idle.wake_one()  # where there was one task there may be more
-        super().run_task(db_task_result)
+        with logs.job_context(logs.generation_of_task(db_task_result)):
+            super().run_task(db_task_result)
 
 
 class WorkerGroup:

@@ -1,0 +1,233 @@
+"""Log lines (imagegen/logs.py): JSON objects one a line, with the request's id on a request's
+lines and the generation's id on a job's, in this process and in a real worker process; and the
+API key on none of them."""
+
+import io
+import json
+import logging
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import closing
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from django.contrib.auth.models import User
+from django.test import Client
+from django.urls import reverse
+
+from imagegen import service
+from imagegen.logs import ContextFilter, JSONFormatter
+from imagegen.models import Generation
+from imagegen.offline import OfflineProvider
+from tests.studio_process import REPO, manage, studio_environment
+
+SECRET = "sk-live-0123456789abcdefSECRETvalue"
+JOB = {"model": "gpt-image-2", "prompt": "a kite", "n": 1, "size": "1024x1024", "quality": "low"}
+
+
+@pytest.fixture
+def json_lines() -> Iterator[Callable[[], list[dict[str, Any]]]]:
+    """Every record, from any logger at any level, written as settings.LOGGING's json handler
+    writes it; the function returns the lines so far, each parsed (a line that is not one JSON
+    object fails the test)."""
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(JSONFormatter())
+    handler.addFilter(ContextFilter())
+    loggers = [logging.getLogger(name) for name in ("", "django", "httpx", "httpcore")]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.addHandler(handler)
+        logger.setLevel(logging.DEBUG)
+    yield lambda: [json.loads(line) for line in stream.getvalue().splitlines()]
+    for logger, level in zip(loggers, levels, strict=True):
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+
+
+def test_a_request_is_given_an_id_and_sends_it_back(client) -> None:
+    first = client.get("/healthz")["X-Request-ID"]
+    second = client.get("/healthz")["X-Request-ID"]
+    assert len(first) == 32 and int(first, 16) >= 0
+    assert first != second
+
+
+def test_the_proxys_request_id_is_kept_when_it_looks_like_one(client) -> None:
+    offered = "3f1c0e6b8a9d4c2e9f7b6a5d4c3b2a19"
+    assert client.get("/healthz", HTTP_X_REQUEST_ID=offered)["X-Request-ID"] == offered
+
+
+@pytest.mark.parametrize("offered", ["short", "x" * 129, "abc12345\nforged line", "ab cd ef gh"])
+def test_a_request_id_that_does_not_look_like_one_is_replaced(client, offered: str) -> None:
+    answered = client.get("/healthz", HTTP_X_REQUEST_ID=offered)["X-Request-ID"]
+    assert answered != offered
+    assert len(answered) == 32
+
+
+def test_every_line_of_a_request_carries_its_id_even_after_the_view_returned(
+    client, db, json_lines
+) -> None:
+    response = client.get("/no-such-page/", HTTP_X_REQUEST_ID="proxy-id-00000001")
+    assert response.status_code == 404  # Django logs "Not Found" once the middleware returned
+    lines = json_lines()
+    assert [line["message"] for line in lines if line["logger"] == "django.request"]
+    assert {line.get("request_id") for line in lines} == {"proxy-id-00000001"}
+    assert all({"time", "level", "logger", "message"} <= line.keys() for line in lines)
+
+
+def test_a_line_logged_between_requests_carries_no_request_id(client, db, json_lines) -> None:
+    client.get("/healthz")
+    logging.getLogger("imagegen").warning("between requests")
+    [line] = [line for line in json_lines() if line["message"] == "between requests"]
+    assert "request_id" not in line
+
+
+def test_a_job_run_inside_a_request_logs_both_ids(transactional_db, json_lines) -> None:
+    # Committed as a real request commits, so the job (immediate backend) runs inside it.
+    client = Client()
+    client.force_login(User.objects.create_user("carol"))
+    response = client.post(reverse("generate"), JOB)
+    generation = Generation.objects.get()
+    assert generation.status == Generation.Status.SUCCEEDED
+    lines = json_lines()
+    # The offline provider logs what it received: a line of the job's own.
+    [received] = [line for line in lines if "offline provider received" in line["message"]]
+    assert received["request_id"] == response["X-Request-ID"]
+    assert received["generation_id"] == str(generation.pk)
+    assert all(line.get("request_id") == response["X-Request-ID"] for line in lines)
+
+
+def test_an_exception_is_written_as_text_inside_its_line(json_lines) -> None:
+    try:
+        raise ValueError("a bug")
+    except ValueError:
+        logging.getLogger("imagegen").exception("it broke")
+    [line] = json_lines()
+    assert line["level"] == "ERROR"
+    assert line["message"] == "it broke"
+    assert "ValueError: a bug" in line["exception"]
+    assert line["exception"].startswith("Traceback")
+
+
+def test_the_api_key_appears_on_no_line_of_a_job_that_succeeds_or_fails(
+    alice_client, settings, monkeypatch: pytest.MonkeyPatch, json_lines
+) -> None:
+    """Every record at DEBUG, httpx's included, against an upstream that answers the first job
+    and fails the others with the whole key in its answer."""
+    settings.COMETAPI_KEY = SECRET
+    settings.COMETAPI_MAX_RETRIES = 1
+    offline = OfflineProvider()
+    sent_keys: list[str] = []
+
+    def upstream(request: httpx.Request) -> httpx.Response:
+        sent_keys.append(request.headers["Authorization"])
+        if b"refuse me" in request.content:
+            detail = f"Incorrect API key provided: {SECRET}"
+            return httpx.Response(401, json={"error": {"message": detail, "code": "invalid"}})
+        if b"fail me" in request.content:
+            return httpx.Response(502, text=f"bad gateway for Bearer {SECRET}")
+        return offline.handle_request(request)
+
+    client = httpx.Client(
+        base_url=settings.COMETAPI_BASE_URL,
+        headers={"Authorization": f"Bearer {SECRET}"},
+        transport=httpx.MockTransport(upstream),
+    )
+    monkeypatch.setattr(service, "get_client", lambda: client)
+
+    for prompt in ("a kite", "refuse me", "fail me"):
+        alice_client.post(reverse("generate"), JOB | {"prompt": prompt})
+
+    statuses = list(Generation.objects.order_by("created_at").values_list("status", flat=True))
+    assert statuses == ["succeeded", "failed", "failed"]
+    assert set(sent_keys) == {f"Bearer {SECRET}"}
+    lines = json_lines()
+    assert len({line.get("generation_id") for line in lines} - {None}) == 3
+    assert any(line["level"] == "DEBUG" for line in lines)
+    assert any(line["logger"] == "httpx" for line in lines)  # each request, with its URL
+    for line in lines:
+        text = json.dumps(line)
+        assert SECRET not in text and SECRET[10:] not in text, text
+
+
+# A real worker process, its settings' own LOGGING (LOG_FORMAT=json), on a SQLite file.
+
+SUBMIT = """
+from django.contrib.auth.models import User
+from django.db import transaction
+from imagegen.models import Generation
+from imagegen.tasks import enqueue
+owner, _ = User.objects.get_or_create(username="alice")
+with transaction.atomic():
+    generation = Generation.objects.create(
+        owner=owner, model_name="gpt-image-2", prompt="a lighthouse",
+        parameters={"n": 1, "size": "1024x1024", "quality": "low", "output_format": "png"},
+    )
+    enqueue(generation)
+print(generation.pk)
+"""
+
+
+def job_status(database: Path, pk: str) -> str:
+    with closing(sqlite3.connect(database, timeout=20)) as db:
+        sql = "SELECT status FROM imagegen_generation WHERE id = ?"
+        return db.execute(sql, (pk.replace("-", ""),)).fetchone()[0]
+
+
+@pytest.mark.parametrize("log_format", ["json", "plain"])
+def test_a_worker_process_logs_the_generation_id_on_its_jobs_lines(
+    tmp_path: Path, log_format: str
+) -> None:
+    database = tmp_path / "studio.sqlite3"
+    environment = studio_environment(
+        database,
+        tmp_path / "media",
+        LOG_FORMAT=log_format,
+        LOG_LEVEL="INFO",
+        ORPHAN_SWEEP_INTERVAL="0",
+        MODEL_SYNC_INTERVAL="0",
+    )
+    manage(environment, "migrate", "-v0")
+    pk = manage(environment, "shell", "-v0", "-c", SUBMIT).strip()
+    log = tmp_path / "worker.log"
+    with log.open("wb") as output:
+        worker = subprocess.Popen(
+            [sys.executable, "manage.py", "run_workers", "--interval=0.1", "--threads=2"],
+            cwd=REPO,
+            env=environment,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        deadline = time.monotonic() + 60
+        while job_status(database, pk) != "succeeded":
+            assert worker.poll() is None, log.read_text()
+            assert time.monotonic() < deadline, log.read_text()
+            time.sleep(0.05)
+        worker.send_signal(signal.SIGTERM)
+        assert worker.wait(timeout=60) == 0, log.read_text()
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+            worker.wait()
+    text = log.read_text()
+    if log_format == "plain":
+        job_lines = [line for line in text.splitlines() if "state=" in line]
+        assert job_lines, text
+        assert all(f"[generation={pk}]" in line for line in job_lines), text
+        return
+    lines = [json.loads(line) for line in text.splitlines()]  # every line is one JSON object
+    job_lines = [line for line in lines if line.get("generation_id")]
+    # django.tasks' own lines, as the task starts and as it ends, and the job's own.
+    assert {line["generation_id"] for line in job_lines} == {pk}, text
+    messages = " | ".join(line["message"] for line in job_lines)
+    assert "state=RUNNING" in messages and "state=SUCCESSFUL" in messages, text
+    assert "offline provider received" in messages, text
+    started = [line for line in lines if "threads, polling every" in line["message"]]
+    assert started and "generation_id" not in started[0], text
