@@ -204,7 +204,8 @@ def object_storage() -> dict | None:
         # memory (archives stream from the object instead: gallery/media.py).
         "max_memory_size": 2 * 1024 * 1024,
     }
-    return {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": options}
+    # django-storages' S3Storage, its boto3 session shared by a process's threads.
+    return {"BACKEND": "gallery.object_storage.S3Storage", "OPTIONS": options}
 
 
 if (_bucket_storage := object_storage()) is not None:

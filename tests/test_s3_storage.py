@@ -10,6 +10,7 @@ import hashlib
 import io
 import subprocess
 import sys
+import threading
 import tracemalloc
 import zipfile
 from datetime import UTC, datetime, timedelta
@@ -87,7 +88,7 @@ def test_s3_is_chosen_by_the_bucket_variable_with_private_signed_urls(
     chosen = object_storage()
 
     assert chosen is not None
-    assert chosen["BACKEND"] == "storages.backends.s3.S3Storage"
+    assert chosen["BACKEND"] == "gallery.object_storage.S3Storage"  # django-storages', subclassed
     options = chosen["OPTIONS"]
     assert options["bucket_name"] == "studio-files"
     assert (options["querystring_auth"], options["querystring_expire"]) == (True, 300)
@@ -125,6 +126,27 @@ def test_the_command_runs_a_program_against_a_fresh_bucket_then_stops_the_server
     assert endpoint.startswith("http://127.0.0.1:")
     with pytest.raises(httpx.TransportError):  # the server went with the program
         httpx.get(endpoint, timeout=10)
+
+
+def test_each_thread_gets_its_own_connection_from_one_shared_session(s3: Bucket) -> None:
+    """Else a worker's 64 threads load boto3's S3 model 64 times (gallery.object_storage)."""
+    s3.write("originals/a.png", b"a")
+    connections: list[Any] = []
+
+    def look() -> None:
+        assert default_storage.exists("originals/a.png")
+        connections.append(default_storage.connection)
+
+    threads = [threading.Thread(target=look) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert len({id(connection) for connection in connections}) == 8  # resources are per thread
+    storage = default_storage._wrapped
+    identity = (None, storage.access_key, storage.secret_key, None)
+    assert storage._create_session() is storage._sessions[identity]  # the one session
 
 
 # --- files kept ----------------------------------------------------------------------------
