@@ -17,11 +17,14 @@ The archive holds:
 Names are unique by the image's full UUID and safe (letters, digits and dashes only), and do not
 depend on the order or on the moment, so the index, written first, names the same files the
 archive then holds. Nothing is held whole in memory or on disk: rows are read in chunks, files
-in CHUNK-sized pieces, and the zip leaves as it is written (gallery.archive's unseekable spool,
-ZIP_STORED with data descriptors). Images made after the export began are left out.
+in CHUNK-sized pieces (from object storage too: gallery.media.open_stored), and the zip leaves
+as it is written (gallery.archive's unseekable spool, ZIP_STORED with data descriptors). Images
+made after the export began are left out; one whose original is missing from storage keeps its
+metadata JSON.
 """
 
 import json
+import logging
 import zipfile
 from collections.abc import Iterable, Iterator
 from datetime import datetime
@@ -35,8 +38,11 @@ from django.utils import timezone
 
 from gallery.archive import CHUNK, _Spool
 from gallery.ingest import APP_NAME, app_version, cost_of
+from gallery.media import open_stored
 from gallery.models import Collection, Comparison, Image, ImageInput, ShareLink
 from imagegen.models import Generation
+
+logger = logging.getLogger(__name__)
 
 FORMAT_VERSION = 1
 ROWS = 200  # rows read per query: bounded memory however many images there are
@@ -56,7 +62,10 @@ def stream_export(user: User, site: str) -> Iterator[bytes]:
         rows = (_job_document(job) for job in jobs.iterator(chunk_size=ROWS))
         yield from _write_list(archive, spool, "jobs.json", {}, "jobs", rows)
         for image in _with_details(images).iterator(chunk_size=ROWS):
-            yield from _write_file(archive, spool, file_name(image), image)
+            try:
+                yield from _write_file(archive, spool, file_name(image), image)
+            except FileNotFoundError:  # lost from storage: its metadata is still theirs
+                logger.warning("export: the original of image %s is missing", image.uuid)
             document = json.dumps(image_document(image, site), indent=2, ensure_ascii=False)
             archive.writestr(metadata_name(image), document)
             yield spool.drain()
@@ -100,7 +109,7 @@ def _stem(image: Image) -> str:
 def _write_file(
     archive: zipfile.ZipFile, spool: _Spool, name: str, image: Image
 ) -> Iterator[bytes]:
-    with image.file.open("rb") as source, archive.open(name, "w", force_zip64=True) as entry:
+    with open_stored(image.file) as source, archive.open(name, "w", force_zip64=True) as entry:
         while chunk := source.read(CHUNK):
             entry.write(chunk)
             yield spool.drain()

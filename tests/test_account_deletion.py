@@ -249,3 +249,13 @@ class TestJobs:
         delete_account(alice)
         assert tasks.run_generation.call(str(job.pk)) == "cancelled"
         assert files_under(media_root) == set()
+
+
+def test_every_object_of_theirs_leaves_the_bucket(s3, alice, alice_client, bob, make_image) -> None:
+    mine = [make_image(alice, prompt=f"harbour {n}") for n in range(3)]
+    Image.objects.filter(pk=mine[0].pk).move_to_trash()
+    theirs = make_image(bob)
+    bobs_keys = {theirs.file.name, theirs.thumbnail.name, theirs.grid.name}
+    assert len(s3.keys()) == 4 * 3
+    assert delete(alice_client).status_code == 302
+    assert s3.keys() == bobs_keys

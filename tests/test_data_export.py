@@ -241,3 +241,29 @@ def test_the_settings_page_offers_both(alice_client) -> None:
     page = alice_client.get(reverse("account_settings")).content.decode()
     assert reverse("account_export") in page
     assert reverse("account_delete") in page
+
+
+def test_an_image_whose_original_is_lost_keeps_its_metadata(
+    alice, alice_client, make_image, media_root
+) -> None:
+    kept, lost = make_image(alice, prompt="kept"), make_image(alice, prompt="lost")
+    (media_root / lost.file.name).unlink()
+    archive = exported(alice_client)
+    names = archive.namelist()
+    assert f"images/kept-{kept.uuid}.png" in names
+    assert f"images/lost-{lost.uuid}.png" not in names
+    assert json.loads(archive.read(f"images/lost-{lost.uuid}.json"))["uuid"] == str(lost.uuid)
+
+
+def test_the_export_reads_the_originals_from_object_storage(
+    s3, alice, alice_client, bob, make_image
+) -> None:
+    mine = [make_image(alice, prompt=f"harbour {n}") for n in range(2)]
+    theirs = make_image(bob, prompt="lighthouse")
+    archive = exported(alice_client)
+    stored = s3.keys()
+    for number, image in enumerate(mine):
+        assert image.file.name in stored
+        name = f"images/harbour-{number}-{image.uuid}.png"
+        assert archive.read(name) == s3.read(image.file.name)
+    assert not any(str(theirs.uuid) in name for name in archive.namelist())
