@@ -16,12 +16,12 @@ from typing import Any
 
 from django.conf import settings
 from django.core.files.base import ContentFile
+from django.core.files.storage import Storage
 from django.db import IntegrityError, transaction
-from django.db.models.fields.files import FieldFile
 from django.utils import timezone
 
 from gallery.embedding import embed_metadata
-from gallery.models import Image, ImageInput
+from gallery.models import Image, ImageInput, PendingFile
 from gallery.verify import InvalidImage, VerifiedImage, verify_image
 from imagegen.costs import ledger
 from imagegen.models import Generation
@@ -106,23 +106,34 @@ def store_image(
     still_wanted: Callable[[], bool] | None,
 ) -> Image:
     """Write the original and both thumbnails, then insert the row; on any failure delete what
-    was written."""
-    written: list[FieldFile] = []
+    was written.
+
+    The three keys are chosen first and recorded (gallery.PendingFile, committed) before a byte
+    is written; the row is inserted and the records dropped in one transaction. So a process
+    killed at any instant leaves each file either under its row or under a record, which
+    recovery of the job (or, for an upload, the orphan sweep) deletes with its file."""
+    files = [
+        (image.file, "original", stored),
+        (image.thumbnail, "thumbnail", verified.thumbnail),
+        (image.grid, "grid", verified.grid),
+    ]
+    for field_file, label, _content in files:
+        field_file.name = field_file.field.generate_filename(image, label)
+    keys = [field_file.name for field_file, _label, _content in files]
+    PendingFile.objects.record(keys, image.generation_id)
     try:
-        # Files first and outside the transaction: on SQLite, atomic() takes the write lock,
-        # which must not be held while bytes go to disk or an object store.
-        image.file.save("original", ContentFile(stored), save=False)
-        written.append(image.file)
-        image.thumbnail.save("thumbnail", ContentFile(verified.thumbnail), save=False)
-        written.append(image.thumbnail)
-        image.grid.save("grid", ContentFile(verified.grid), save=False)
-        written.append(image.grid)
+        # Files outside the transaction: on SQLite, atomic() takes the write lock, which must
+        # not be held while bytes go to disk or an object store.
+        for field_file, _label, content in files:
+            write_exactly(field_file.storage, field_file.name, content)
         with transaction.atomic():
             if still_wanted is not None and not still_wanted():
                 raise NotWanted
+            if not PendingFile.objects.settle(keys):
+                raise NotWanted  # this run was given up and its files deleted: not ours to keep
             image.save(force_insert=True)
     except IntegrityError:
-        _delete(written)
+        PendingFile.objects.give_up(keys)
         if image.generation_id is None:
             raise
         # A concurrent retry of the same job got there first: theirs is the image.
@@ -131,9 +142,28 @@ def store_image(
             raise
         return winner
     except BaseException:
-        _delete(written)
+        # Every recorded key, a file half written when the error came included; a file that
+        # cannot be deleted now keeps its record, for recovery or the orphan sweep.
+        PendingFile.objects.give_up(keys)
         raise
     return image
+
+
+def write_exactly(storage: Storage, key: str, content: bytes) -> None:
+    """Write `content` under `key`, the name recorded, and under no other.
+
+    A storage that does not overwrite (FileSystemStorage, or S3 with AWS_S3_FILE_OVERWRITE off)
+    saves under another name when the key is taken, and that name would be recorded nowhere.
+    Keys are new UUIDs, so a clash means something is wrong: refuse rather than rename."""
+    overwrites = getattr(storage, "file_overwrite", False) or getattr(
+        storage, "_allow_overwrite", False
+    )
+    if not overwrites and storage.exists(key):
+        raise FileExistsError(f"storage key {key} is already taken")
+    saved = storage.save(key, ContentFile(content), max_length=Image.file.field.max_length)
+    if saved != key:
+        storage.delete(saved)  # taken in between: never leave a name nothing records
+        raise FileExistsError(f"storage saved {key} as {saved}")
 
 
 def _stack_root(generation: Generation) -> int | None:
@@ -162,15 +192,6 @@ def lineage(generation: Generation) -> dict[str, Any]:
             if source.mask:
                 found["masked"] = True
     return found
-
-
-def _delete(files: list[FieldFile]) -> None:
-    for field_file in files:
-        try:
-            field_file.storage.delete(field_file.name)
-        except Exception:
-            # Never hide the error being handled; sweep_orphan_files removes what is left.
-            logger.exception("could not delete %s after a failed ingest", field_file.name)
 
 
 def parameters_text(image: Image) -> str:

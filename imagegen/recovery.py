@@ -11,7 +11,10 @@ every `run_workers` process runs `recover()` at start and every WORKER_STALE_AFT
     (its enqueue was lost, or its task crashed before claiming it) is enqueued again;
 (d) a task RUNNING on a dead process is marked FAILED, so the task list tells the truth;
 (e) a generation RUNNING whose task has ended (the task raised an unexpected error after
-    claiming it) is failed with "worker_error", instead of waiting for the deadline.
+    claiming it) is failed with "worker_error", instead of waiting for the deadline;
+(f) the files a run was writing when it stopped (gallery.PendingFile: recorded before their bytes)
+    are deleted, with their records, as soon as their job is not running: in the same pass that
+    requeues or fails it, so nothing waits for the orphan sweep.
 
 Several processes may run this at once: every change is a conditional UPDATE, and a new task is
 inserted in the same transaction as the update that requeues its generation, so a generation is
@@ -32,6 +35,7 @@ from django.utils.translation import gettext_noop
 from django_tasks_db.backend import DatabaseBackend
 from django_tasks_db.models import DBTaskResult
 
+from gallery.models import PendingFile
 from imagegen.models import Generation, WorkerProcess
 from imagegen.tasks import run_generation
 
@@ -61,6 +65,7 @@ class Recovered:
     reenqueued: int = 0
     worker_error: int = 0
     tasks_failed: int = 0
+    files_discarded: int = 0
 
     def __bool__(self) -> bool:
         return any(vars(self).values())
@@ -89,6 +94,8 @@ def recover(now: datetime | None = None) -> Recovered:
         reenqueued=enqueue_lost_jobs(now - stale_after),
         worker_error=fail_jobs_whose_task_ended(now),
         tasks_failed=tasks_failed,
+        # Last: the jobs the rules above requeued or failed are no longer running.
+        files_discarded=PendingFile.objects.left_behind(now).discard(),
     )
     WorkerProcess.objects.filter(seen_at__lt=now - FORGET_WORKERS_AFTER).delete()
     if recovered:

@@ -1,8 +1,12 @@
 """Delete stored image files that no Image row points to.
 
-A worker killed between writing an image's files and committing its row (SIGKILL, OOM, a lost
-machine) leaves files nothing refers to; so does a caller's transaction rolled back after
-ingest_image returned. Run this from cron, e.g. hourly.
+Ingest records each file's key (gallery.PendingFile) before writing it, so a process killed
+mid-write (SIGKILL, OOM, a lost machine) leaves a record, which recovery of the job deletes with
+its file at once. This sweep does the same for the records nobody will recover (an upload's
+request killed more than a few minutes ago, a job no longer running), then deletes, once older
+than --min-age, files that neither a row nor a record accounts for: left by older versions, or
+by writers that keep no record (backfill_grid_thumbnails). A recorded file is never deleted by
+its age: its record says who is writing it. Workers run this on ORPHAN_SWEEP_INTERVAL.
 """
 
 from collections.abc import Iterable, Iterator
@@ -14,7 +18,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db.models import Q
 from django.utils import timezone
 
-from gallery.models import Image
+from gallery.models import Image, PendingFile
 
 PREFIXES = ("originals", "thumbnails", "grid")
 BATCH = 400  # two IN lists per query, under SQLite's old 999-parameter limit
@@ -40,7 +44,10 @@ class Command(BaseCommand):
         if min_age < 0:
             raise CommandError("--min-age must not be negative.")
         storage = default_storage
-        cutoff = timezone.now() - timedelta(minutes=min_age)
+        now = timezone.now()
+        left_behind = PendingFile.objects.left_behind(now)
+        abandoned = left_behind.count() if dry_run else left_behind.discard()
+        cutoff = now - timedelta(minutes=min_age)
         # Names are read before the listing, so a file written after this point is always
         # younger than the cutoff; one set, instead of a query per file.
         referenced = referenced_names()
@@ -69,6 +76,7 @@ class Command(BaseCommand):
             deleted, freed = deleted + 1, freed + size
             self.stdout.write(f"{'Would delete' if dry_run else 'Deleted'} {name}")
         verb = "Would delete" if dry_run else "Deleted"
+        self.stdout.write(f"{verb} {abandoned} file(s) of interrupted writes, with their records.")
         self.stdout.write(
             f"{verb} {deleted} orphan file(s), {freed / 1e6:.1f} MB. Checked {seen} file(s); "
             f"kept {fresh} unreferenced file(s) younger than {min_age} minutes."
@@ -96,9 +104,13 @@ def stored_names(storage: Storage, prefixes: Iterable[str]) -> Iterator[str]:
 
 
 def still_unreferenced(names: list[str]) -> Iterator[str]:
-    """`names` minus any a row committed since the set was read now refers to."""
+    """`names` minus any a row committed since the set was read now refers to, and minus any
+    being written (recorded). Read after the listing, records first: a listed file's record was
+    committed before its bytes, and it goes in the transaction that saves the file's row."""
     for start in range(0, len(names), BATCH):
         batch = names[start : start + BATCH]
+        recorded = set(PendingFile.objects.filter(key__in=batch).values_list("key", flat=True))
+        batch = [name for name in batch if name not in recorded]
         rows = Image.objects.filter(Q(file__in=batch) | Q(thumbnail__in=batch) | Q(grid__in=batch))
         columns = rows.values_list("file", "thumbnail", "grid")
         now_referenced = {name for row in columns for name in row if name}

@@ -1,0 +1,251 @@
+"""Nothing unaccounted for at any kill point of an image's ingest: a worker process killed with
+SIGKILL before the first byte, after the original's bytes, or after the row, and the job's
+recovery by the next worker deletes every file left under a record at once (the orphan sweep is
+off), retries the job and keeps each image exactly once.
+
+The workers are real `run_workers` processes on a real database: a SQLite file in the SQLite
+pass, a database of its own on the run's PostgreSQL server in the PostgreSQL pass (`python -m
+tests.postgres -- pytest ...`). The pause at the kill point is tests/kill_point_worker.py's.
+"""
+
+import os
+import secrets
+import shutil
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import closing
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import pytest
+
+from tests.studio_process import REPO, manage, studio_environment
+
+MODEL = "gpt-image-2"  # base64 results, several to a request
+PARAMETERS = {"size": "1024x1024", "quality": "low", "output_format": "png"}
+ON_POSTGRES = os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://"))
+
+SUBMIT = """
+from django.contrib.auth.models import User
+from django.db import transaction
+from imagegen.models import Generation
+from imagegen.tasks import enqueue
+owner, _ = User.objects.get_or_create(username="alice")
+with transaction.atomic():
+    generation = Generation.objects.create(
+        owner=owner, model_name={model!r}, prompt="a lighthouse", parameters={params!r}
+    )
+    enqueue(generation)
+print(generation.pk.hex)
+"""
+
+
+class Database:
+    """The studio's database, read by the test with plain SQL (sqlite3 or psycopg)."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+
+    def rows(self, sql: str, *parameters: Any) -> list[tuple[Any, ...]]:
+        if self.url.startswith("sqlite"):
+            with closing(sqlite3.connect(urlsplit(self.url).path, timeout=20)) as db:
+                return db.execute(sql, parameters).fetchall()
+        import psycopg
+
+        with psycopg.connect(self.url, autocommit=True) as db:
+            return db.execute(sql.replace("?", "%s"), parameters).fetchall()
+
+
+def postgres_url(name: str) -> str:
+    return urlunsplit(urlsplit(os.environ["DATABASE_URL"])._replace(path=f"/{name}"))
+
+
+def postgres_admin(sql: str) -> None:
+    import psycopg
+
+    with psycopg.connect(postgres_url("postgres"), autocommit=True) as db:
+        db.execute(sql)
+
+
+def studio_env(url: str, media: Path) -> dict[str, str]:
+    return studio_environment(
+        Path("unused"),
+        media,
+        DATABASE_URL=url,
+        OFFLINE_LATENCY="0.3",
+        WORKER_STALE_AFTER="2",
+        ORPHAN_SWEEP_INTERVAL="0",  # so only recovery can have removed a file
+        MODEL_SYNC_INTERVAL="0",
+    )
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """One migrated database for the module: a file, or a PostgreSQL template database."""
+    directory = tmp_path_factory.mktemp("kill-points")
+    if not ON_POSTGRES:
+        url = f"sqlite:///{directory / 'template.sqlite3'}"
+        manage(studio_env(url, directory / "media"), "migrate", "-v0")
+        yield url
+        return
+    name = f"kill_points_template_{secrets.token_hex(4)}"
+    postgres_admin(f"CREATE DATABASE {name}")
+    manage(studio_env(postgres_url(name), directory / "media"), "migrate", "-v0")
+    yield name
+    postgres_admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+class Studio:
+    """A database copied from the template, a media root, and worker processes on them."""
+
+    def __init__(self, directory: Path, template: str) -> None:
+        self.directory = directory
+        self.media = directory / "media"
+        if ON_POSTGRES:
+            self.postgres_name = f"kill_points_{secrets.token_hex(4)}"
+            postgres_admin(f"CREATE DATABASE {self.postgres_name} TEMPLATE {template}")
+            url = postgres_url(self.postgres_name)
+        else:
+            database = directory / "studio.sqlite3"
+            shutil.copy(urlsplit(template).path, database)
+            url = f"sqlite:///{database}"
+        self.db = Database(url)
+        self.env = studio_env(url, self.media)
+        self.processes: list[subprocess.Popen[bytes]] = []
+
+    def submit(self, n: int) -> str:
+        code = SUBMIT.format(model=MODEL, params={"n": n, **PARAMETERS})
+        return manage(self.env, "shell", "-v0", "-c", code).strip()
+
+    def start(self, command: list[str]) -> subprocess.Popen[bytes]:
+        log = (self.directory / f"worker-{len(self.processes)}.log").open("wb")
+        process = subprocess.Popen(  # noqa: S603 (our own modules)
+            [sys.executable, *command], cwd=REPO, env=self.env, stdout=log, stderr=log
+        )
+        self.processes.append(process)
+        return process
+
+    def start_paused_worker(self, point: str) -> tuple[subprocess.Popen[bytes], Path]:
+        """A worker that stops at `point` of its first image; the file appears when it has."""
+        signal_file = self.directory / f"reached-{len(self.processes)}"
+        command = ["-m", "tests.kill_point_worker", point, str(signal_file)]
+        return self.start([*command, "--threads=1", "--interval=0.1"]), signal_file
+
+    def start_worker(self) -> subprocess.Popen[bytes]:
+        return self.start(["manage.py", "run_workers", "--processes=1", "--threads=1"])
+
+    def job(self, pk: str) -> tuple[str, int, str]:
+        sql = "SELECT status, runs, error_code FROM imagegen_generation WHERE id = ?"
+        return self.db.rows(sql, pk)[0]
+
+    def images(self) -> list[int]:
+        return [i for (i,) in self.db.rows('SELECT "index" FROM gallery_image ORDER BY "index"')]
+
+    def records(self) -> set[str]:
+        return {key for (key,) in self.db.rows("SELECT key FROM gallery_pendingfile")}
+
+    def referenced(self) -> set[str]:
+        rows = self.db.rows("SELECT file, thumbnail, grid FROM gallery_image")
+        return {name for row in rows for name in row if name}
+
+    def stored(self) -> set[str]:
+        return {str(p.relative_to(self.media)) for p in self.media.rglob("*") if p.is_file()}
+
+    def logs(self) -> str:
+        return "\n".join(log.read_text() for log in sorted(self.directory.glob("worker-*.log")))
+
+    def wait_for(self, condition: Callable[[], bool], timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        while not condition():
+            if time.monotonic() > deadline:
+                pytest.fail("timed out; worker output:\n" + self.logs())
+            time.sleep(0.05)
+
+    def kill_at(self, point: str) -> subprocess.Popen[bytes]:
+        """Run the queue on a worker paused at `point`, then SIGKILL it there."""
+        worker, reached = self.start_paused_worker(point)
+        self.wait_for(reached.exists)
+        worker.kill()
+        worker.wait()
+        return worker
+
+    def close(self) -> None:
+        for process in self.processes:  # whatever a failed test left running
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+        if ON_POSTGRES:
+            postgres_admin(f"DROP DATABASE IF EXISTS {self.postgres_name} WITH (FORCE)")
+
+
+@pytest.fixture
+def studio(tmp_path: Path, template: str) -> Iterator[Studio]:
+    studio = Studio(tmp_path, template)
+    yield studio
+    studio.close()
+
+
+def assert_every_file_accounted_for(studio: Studio) -> None:
+    """Every stored file has a row, every row's files are stored, and no record is left."""
+    assert studio.records() == set()
+    assert studio.stored() == studio.referenced()
+
+
+@pytest.mark.parametrize("point", ["before_bytes", "after_original", "after_row"])
+def test_a_worker_killed_mid_ingest_leaves_nothing_and_the_retry_keeps_each_image_once(
+    studio: Studio, point: str
+) -> None:
+    pk = studio.submit(n=2)
+    studio.kill_at(point)
+    # What the kill left: each file on disk under its row or its record, and nothing else.
+    left, records = studio.stored(), studio.records()
+    assert studio.job(pk)[:2] == ("running", 1)
+    if point == "after_row":
+        assert (studio.images(), records) == ([0], set())
+        assert left == studio.referenced()
+    else:
+        assert studio.images() == []
+        assert len(records) == 3  # the original, its thumbnail and its grid rendition
+        assert {key.split("/")[0] for key in records} == {"originals", "thumbnails", "grid"}
+        written = {key for key in records if key.startswith("originals/")}
+        assert left == (written if point == "after_original" else set())
+    studio.start_worker()
+    studio.wait_for(lambda: studio.job(pk)[0] == "succeeded")
+    assert studio.job(pk)[:2] == ("succeeded", 2)
+    assert studio.images() == [0, 1]  # each image once: the first run's row is kept
+    assert_every_file_accounted_for(studio)
+    assert not (records & studio.stored())  # the killed run's keys: gone, not kept
+    assert len(studio.stored()) == 6
+
+
+def test_recovery_deletes_the_files_of_a_killed_run_before_the_job_runs_again(
+    studio: Studio,
+) -> None:
+    pk = studio.submit(n=1)
+    studio.kill_at("after_original")
+    [original] = [key for key in studio.records() if key.startswith("originals/")]
+    assert (studio.media / original).exists()
+    # The next worker, stopped before its own first byte: by then recovery has run.
+    studio.kill_at("before_bytes")
+    assert not (studio.media / original).exists()
+    assert original not in studio.records()
+    assert studio.stored() == set()
+    assert studio.job(pk)[:2] == ("running", 2)
+
+
+def test_a_job_killed_mid_write_twice_is_failed_with_nothing_left(studio: Studio) -> None:
+    pk = studio.submit(n=1)
+    studio.kill_at("after_original")
+    studio.kill_at("after_original")  # its second and last run (recovery.MAX_RUNS)
+    assert studio.job(pk)[:2] == ("running", 2)
+    assert len(studio.stored()) == 1 and len(studio.records()) == 3
+    studio.start_worker()
+    studio.wait_for(lambda: studio.job(pk)[0] == "failed")
+    assert studio.job(pk) == ("failed", 2, "worker_lost")
+    studio.wait_for(lambda: not studio.records())  # the same recovery pass
+    assert studio.images() == []
+    assert studio.stored() == set()
