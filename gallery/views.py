@@ -80,8 +80,11 @@ def image_file(request: HttpRequest, image_id: str, variant: str) -> HttpRespons
     """The original, the thumbnail or the grid rendition, only to its owner, or to a person
     granted `gallery.view_any_files` (admin thumbnails), each such view recorded."""
     image = get_object_or_404(Image.objects.files_visible_to(request.user), uuid=image_id)
-    record_view(request, image, variant)  # nothing is recorded for the owner
-    return file_response(request, image, variant, download=request.GET.get("download") == "1")
+    recorded = record_view(request, image, variant)  # nothing is recorded for the owner
+    response = file_response(request, image, variant, download=request.GET.get("download") == "1")
+    if recorded:  # kept by no cache: each view is recorded, and ends with the permission
+        response["Cache-Control"] = "private, no-store"
+    return response
 
 
 @require_POST

@@ -52,7 +52,9 @@ def test_the_owner_opens_their_files_and_nothing_is_recorded(
     url_name, alice, alice_client, make_image
 ) -> None:
     image = make_image(alice)
-    assert alice_client.get(reverse(url_name, args=[image.uuid])).status_code == 200
+    response = alice_client.get(reverse(url_name, args=[image.uuid]))
+    assert response.status_code == 200
+    assert "immutable" in response["Cache-Control"]  # the owner's browser keeps their files
     assert not FileAccessRecord.objects.exists()
 
 
@@ -67,6 +69,7 @@ def test_the_granted_permission_opens_any_file_and_each_view_is_recorded(
     for _ in range(2):
         response = client.get(url)
         assert response.status_code == 200
+        assert response["Cache-Control"] == "private, no-store"  # asked again, recorded again
     records = list(FileAccessRecord.objects.order_by("id"))
     assert len(records) == 2
     record = records[0]
