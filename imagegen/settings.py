@@ -10,6 +10,8 @@ from urllib.parse import unquote, urlsplit, urlunsplit
 
 from django.core.exceptions import ImproperlyConfigured
 
+from imagegen.serving.secret_key import secret_key_from_file
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
@@ -77,11 +79,11 @@ def database_from_url(url: str) -> dict:
 
 DEBUG = env_bool("DEBUG", False)
 
-SECRET_KEY = env_str("SECRET_KEY")
-if not SECRET_KEY:
-    if not DEBUG:
-        raise ImproperlyConfigured("Set SECRET_KEY (or DEBUG=1 for local development).")
-    SECRET_KEY = "insecure-development-key-only-used-when-DEBUG-is-on"  # noqa: S105
+# SECRET_KEY if set; else the key kept in SECRET_KEY_FILE, made at random (readable only by its
+# owner) on the first run. Machines that serve the same site must share it (the variable or the
+# file), or sessions and signed links made by one are refused by another.
+SECRET_KEY_FILE = Path(env_str("SECRET_KEY_FILE", str(BASE_DIR / ".state" / "secret-key")))
+SECRET_KEY = env_str("SECRET_KEY") or secret_key_from_file(SECRET_KEY_FILE)
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
@@ -223,10 +225,27 @@ SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
+# Session and CSRF cookies over HTTPS only, as production has it. `make run` serves plain HTTP
+# and turns this off (SECURE_COOKIES=0): a browser elsewhere than localhost would drop them.
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env_bool("SECURE_COOKIES", not DEBUG)
+# HSTS: a browser that saw the header uses only HTTPS for this host for SECURE_HSTS_SECONDS (set it
+# once the site is HTTPS-only: an hour first, then a year). It covers the host's own subdomains
+# too (SECURE_HSTS_INCLUDE_SUBDOMAINS; never the other hosts of its parent domain): turn that off
+# only if a subdomain of the studio's host is served over plain HTTP. Preloading (browsers ship
+# the host as HTTPS-only, hard to undo) is a decision of its own: off unless SECURE_HSTS_PRELOAD,
+# and check --deploy's reminder of it (security.W021) is silenced while it is off.
 SECURE_HSTS_SECONDS = env_number("SECURE_HSTS_SECONDS", 0, int)
-SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_SECONDS > 0
-SECURE_HSTS_PRELOAD = SECURE_HSTS_SECONDS > 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = (
+    env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True) and SECURE_HSTS_SECONDS > 0
+)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+YEAR = 365 * 24 * 3600
+if SECURE_HSTS_PRELOAD and not (SECURE_HSTS_SECONDS >= YEAR and SECURE_HSTS_INCLUDE_SUBDOMAINS):
+    raise ImproperlyConfigured(
+        "SECURE_HSTS_PRELOAD needs SECURE_HSTS_SECONDS of a year (31536000) or more, with "
+        "SECURE_HSTS_INCLUDE_SUBDOMAINS on: the preload lists take nothing less."
+    )
+SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
 if env_bool("BEHIND_TLS_PROXY", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
@@ -329,6 +348,15 @@ if MEDIA_ACCEL_REDIRECT_PREFIX and not (
 ):
     raise ImproperlyConfigured("MEDIA_ACCEL_REDIRECT_PREFIX must start and end with a slash.")
 # --- end of private media delivery ---
+
+# --- Web server (manage.py serve; imagegen/serving/web.py: granian on the WSGI interface) ---
+# WEB_PROCESSES processes, each serving WEB_THREADS requests at once: views are synchronous and
+# mostly wait on the database or on files, so threads serve; processes use more cores.
+WEB_PROCESSES = env_number("WEB_PROCESSES", 2, int)
+WEB_THREADS = env_number("WEB_THREADS", 8, int)
+if WEB_PROCESSES < 1 or WEB_THREADS < 1:
+    raise ImproperlyConfigured("WEB_PROCESSES and WEB_THREADS must be at least 1.")
+# --- end of web server ---
 
 # --- Background workers (manage.py run_workers: imagegen/worker.py, imagegen/recovery.py) ---
 # Each worker process runs WORKER_THREADS of django-tasks-db's worker loops: a job spends nearly

@@ -1,7 +1,8 @@
 """Browser tests: the studio served for real, driven in Chromium by Playwright.
 
-One studio per test session, run the way production runs it (see the README): `collectstatic`,
-uvicorn serving `imagegen.asgi`, `manage.py run_workers` running the jobs, DEBUG off, the strict
+One studio per test session, run the way production runs it (see the README): `manage.py serve
+--web-only` (migrate, collectstatic, granian serving `imagegen.wsgi`) and `manage.py serve
+--workers-only` running the jobs, as the two systemd units do; DEBUG off, the strict
 Content-Security-Policy on. Only the upstream differs: the offline provider, with a latency long
 enough to watch a job run. The tests see the studio only through the browser and HTTP, as a
 user would; each one signs up its own user, so they share nothing but the server.
@@ -10,20 +11,16 @@ user would; each one signs up its own user, so they share nothing but the server
 import os
 import shutil
 import signal
-import socket
 import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
 import pytest
 from playwright.sync_api import Browser, expect
 
 from tests.browser.tour import Tour, take_tour
-from tests.studio_process import REPO, manage, studio_environment
+from tests.studio_process import REPO, free_port, serve, studio_environment, wait_until_serving
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
@@ -50,12 +47,6 @@ class Studio:
     logs: Path  # web.log and workers.log: what the processes printed
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def browser_studio_environment(root: Path) -> dict[str, str]:
     return studio_environment(
         root / "studio.sqlite3",
@@ -70,28 +61,13 @@ def browser_studio_environment(root: Path) -> dict[str, str]:
     )
 
 
-def wait_until_serving(url: str, processes: list[subprocess.Popen], logs: Path) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        for process in processes:
-            if process.poll() is not None:
-                raise RuntimeError(f"{process.args} exited; see the logs in {logs}")
-        try:
-            if httpx.get(f"{url}/accounts/login/", timeout=1).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.1)
-    raise RuntimeError(f"The studio did not start within 30 s; see the logs in {logs}")
-
-
 def stop(processes: list[subprocess.Popen]) -> None:
     for process in processes:
         if process.poll() is None:
-            process.send_signal(signal.SIGINT)  # run_workers lets running jobs finish on Ctrl-C
+            process.send_signal(signal.SIGTERM)  # running jobs get their grace
     for process in processes:
         try:
-            process.wait(timeout=15)
+            process.wait(timeout=60)
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
@@ -104,27 +80,13 @@ def studio(tmp_path_factory: pytest.TempPathFactory, chromium: str) -> Iterator[
     logs = root / "logs"
     logs.mkdir()
     studio = Studio(f"http://127.0.0.1:{port}", browser_studio_environment(root), logs)
-    manage(studio.environment, "migrate", "--no-input", "--verbosity", "0")
-    manage(studio.environment, "collectstatic", "--no-input", "--verbosity", "0")
-    commands = {
-        "workers": [sys.executable, "manage.py", "run_workers"],
-        "web": [
-            *(sys.executable, "-m", "uvicorn", "imagegen.asgi:application"),
-            *("--host", "127.0.0.1", "--port", str(port), "--no-access-log"),
-        ],
-    }
-    processes = [
-        subprocess.Popen(  # noqa: S603 (fixed commands)
-            command,
-            cwd=REPO,
-            env=studio.environment,
-            stdout=(logs / f"{name}.log").open("w"),
-            stderr=subprocess.STDOUT,
-        )
-        for name, command in commands.items()
-    ]
+    processes = [serve(studio.environment, port, "--web-only", log=logs / "web.log")]
     try:
-        wait_until_serving(studio.url, processes, logs)
+        # Migrated and collected by the web half first; the workers' migrate then finds it done.
+        wait_until_serving(studio.url, processes, logs / "web.log", timeout=180)
+        processes.append(
+            serve(studio.environment, port, "--workers-only", log=logs / "workers.log")
+        )
         yield studio
     finally:
         stop(processes)
