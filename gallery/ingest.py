@@ -225,20 +225,32 @@ def _quote(value: Any) -> str:
 
 
 def metadata_document(image: Image) -> dict[str, Any]:
-    """The JSON document embedded in the file: everything needed to know how it was made."""
+    """The JSON document embedded in the file: everything needed to know how it was made. An
+    upload (no job) says so, with the name it came under and what its file told of its making."""
+    job = image.generation
+    if job is None:
+        made = {
+            "origin": image.origin,
+            "uploaded_name": image.original_name,
+            **({"found_metadata": image.found_metadata} if image.found_metadata else {}),
+        }
+    else:
+        made = {
+            "generation": str(job.pk),
+            "index": image.index,
+            "parameters": job.parameters,
+            **({"lineage": sources} if (sources := lineage(job)) else {}),
+        }
     return {
         "app": {"name": APP_NAME, "version": app_version()},
-        "generation": str(image.generation_id),
         "image": str(image.uuid),
-        "index": image.index,
         "model": image.model_name,
         "prompt": image.prompt,
         "revised_prompt": image.revised_prompt,
-        "parameters": image.generation.parameters,
         "width": image.width,
         "height": image.height,
         "created": image.created_at.isoformat(),
-        **({"lineage": sources} if (sources := lineage(image.generation)) else {}),
+        **made,
         **({"cost": cost} if (cost := cost_of(image)) else {}),
     }
 

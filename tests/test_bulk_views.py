@@ -4,12 +4,13 @@ import io
 import json
 import zipfile
 
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
 
 from gallery.embedding import read_metadata
 from gallery.models import Collection, Image
-from tests.conftest import gif_bytes, svg_bytes
+from tests.conftest import gif_bytes, png_bytes, svg_bytes
 
 URL = reverse("image_bulk")
 
@@ -95,6 +96,27 @@ def test_zip_holds_an_animation_and_a_drawing_with_their_metadata_json(
         document = json.loads(archive.read(original.replace(extension, ".json")))
         assert (document["format"], document["prompt"]) == (extension[1:], image.prompt)
     assert read_metadata(archive.read(animation.download_name()))["prompt"] == "a spinning kite"
+
+
+def test_zip_of_an_upload_says_it_was_uploaded_and_under_what_name(
+    alice, alice_client: Client, make_image
+) -> None:
+    # An upload has no job: its document once read the job's parameters and broke the zip off
+    # halfway, after the 200 had been sent.
+    data = png_bytes(40, 30, "teal")
+    upload = SimpleUploadedFile("harbour.png", data, content_type="image/png")
+    alice_client.post(reverse("image_upload"), {"files": [upload]})
+    uploaded = Image.objects.get(origin=Image.Origin.UPLOADED)
+    generated = make_image(alice, prompt="a red kite")
+    response = alice_client.post(URL, {"action": "zip", "images": [uploaded.uuid, generated.uuid]})
+    archive = zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content)))
+    assert archive.testzip() is None and len(archive.namelist()) == 4
+    document = json.loads(archive.read(uploaded.download_name().replace(".png", ".json")))
+    assert (document["origin"], document["uploaded_name"]) == ("uploaded", "harbour.png")
+    assert "generation" not in document and "parameters" not in document
+    assert archive.read(uploaded.download_name()) == data
+    kite = json.loads(archive.read(generated.download_name().replace(".png", ".json")))
+    assert kite["generation"] == str(generated.generation_id) and "parameters" in kite
 
 
 def test_nothing_selected_or_no_action_is_explained(
