@@ -225,6 +225,8 @@ SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
+# The probes answer plain HTTP too: a load balancer or monitor asks the web process directly.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
 # Session and CSRF cookies over HTTPS only, as production has it. `make run` serves plain HTTP
 # and turns this off (SECURE_COOKIES=0): a browser elsewhere than localhost would drop them.
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env_bool("SECURE_COOKIES", not DEBUG)

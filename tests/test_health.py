@@ -138,3 +138,10 @@ def test_readyz_in_a_migrated_studio_process_is_ready(tmp_path: Path) -> None:
     manage(environment, "migrate", "-v0")
     status, body = probe_studio(environment)
     assert (status, body) == (200, {"status": "ok", "queued": 0, "workers": 0})
+
+
+def test_the_probes_answer_plain_http_where_every_page_redirects_to_https(db, settings) -> None:
+    settings.SECURE_SSL_REDIRECT = True
+    assert Client().get("/healthz").status_code == 200
+    assert Client().get("/readyz").status_code == 200
+    assert Client().get("/accounts/login/").status_code == 301
