@@ -15,7 +15,6 @@ files, which must all be 0: the exit status is 1 if any is not. See bench/README
 
 import argparse
 import contextlib
-import os
 import shutil
 import sys
 import tempfile
@@ -59,7 +58,7 @@ def main() -> int:
         restart_after=None if args.no_restart else Plan.restart_after,
     )
     # Every worker thread holds a connection of its own: room for all of them and the web.
-    postgres.SERVER_OPTIONS += f" -c max_connections={plan.workers * plan.threads + 200}"
+    postgres.SERVER_OPTIONS += f" -c max_connections={plan.workers * plan.threads + 800}"
     root = Path(tempfile.mkdtemp(prefix="studio-scale-"))
     with contextlib.ExitStack() as stack:
         database = stack.enter_context(postgres.running_server())
@@ -76,7 +75,7 @@ def main() -> int:
         print(f"\nLogs and files kept in {root}")
     else:
         shutil.rmtree(root, ignore_errors=True)
-    print(f"\nstorage: {args.storage}; web: uvicorn (one process each); pid {os.getpid()}")
+    print(f"\nstorage: {args.storage}; web: imagegen.serving.web (granian, WSGI), one process each")
     return 1 if failed else 0
 
 

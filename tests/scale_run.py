@@ -11,28 +11,21 @@ round robin to the web processes, and to the next one when a process is down or 
 request (as nginx's `upstream` does): a submit whose answer was lost is sent again as it was.
 When half the jobs are acknowledged, one worker (while it runs jobs) and one web process are
 killed with SIGKILL, then started again `restart_after` seconds later, as systemd's
-`Restart=always` would. When every job has ended, tests/scale_audit.py counts lost jobs,
+`Restart=always` would (the web process once a client has found it down, so the balancer's retry
+is always exercised). When every job has ended, tests/scale_audit.py counts lost jobs,
 duplicate images and orphan files.
 """
 
 import json
 import os
-import signal
-import subprocess
-import sys
 import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
-import httpx
-import psycopg
-
-from tests.postgres import free_port
 from tests.scale_clients import Balancer, Browser, Recorder, Task
-from tests.studio_process import REPO, manage, studio_environment
+from tests.scale_studio import Database, Studio, audit_command, kill, prepare
 
 PASSWORD = "scale-run-password"  # throwaway people on a throwaway database
 PAGES = ["gallery", "image page", "thumbnail", "generate form", "status poll"]
@@ -62,7 +55,8 @@ class Outcome:
     recorder: Recorder
     forms: int = 0
     acknowledged: list[str] = field(default_factory=list)
-    submit_seconds: float = 0.0
+    first_submit: float = 0.0  # time.monotonic() of the first form sent
+    submit_seconds: float = 0.0  # from there to the last acknowledged
     kills: list[str] = field(default_factory=list)
     running_on_killed_worker: int = 0
     peak_connections: int = 0
@@ -74,152 +68,21 @@ class Outcome:
         return self.audit["counts"]
 
 
-def psycopg_url(url: str) -> str:
-    return urlunsplit(urlsplit(url)._replace(scheme="postgresql"))
-
-
-class Studio:
-    """The processes, each started, killed and started again on its own."""
-
-    def __init__(self, plan: Plan, environment: dict[str, str], logs: Path) -> None:
-        self.plan = plan
-        self.environment = environment
-        self.logs = logs
-        self.ports = [free_port() for _ in range(plan.web_processes)]
-        self.web: list[subprocess.Popen[bytes]] = []
-        self.workers: list[subprocess.Popen[bytes]] = []
-
-    @property
-    def urls(self) -> list[str]:
-        return [f"http://127.0.0.1:{port}" for port in self.ports]
-
-    def web_command(self, port: int) -> list[str]:
-        return [
-            *(sys.executable, "-m", "uvicorn", "imagegen.asgi:application"),
-            *("--host", "127.0.0.1", "--port", str(port), "--no-access-log"),
-        ]
-
-    def worker_command(self) -> list[str]:
-        threads = str(self.plan.threads)
-        return [sys.executable, "manage.py", "run_workers", "--processes=1", f"--threads={threads}"]
-
-    def _start(self, name: str, command: list[str]) -> subprocess.Popen[bytes]:
-        log = (self.logs / f"{name}.log").open("ab")
-        return subprocess.Popen(  # noqa: S603 (our own commands)
-            command, cwd=REPO, env=self.environment, stdout=log, stderr=subprocess.STDOUT
-        )
-
-    def start_web(self, slot: int) -> subprocess.Popen[bytes]:
-        return self._start(f"web-{slot}", self.web_command(self.ports[slot]))
-
-    def start_worker(self, slot: int) -> subprocess.Popen[bytes]:
-        return self._start(f"worker-{slot}", self.worker_command())
-
-    def start(self) -> None:
-        self.web = [self.start_web(slot) for slot in range(len(self.ports))]
-        self.workers = [self.start_worker(slot) for slot in range(self.plan.workers)]
-        deadline = time.monotonic() + 120
-        for url in self.urls:
-            while not self.answers(url):
-                if time.monotonic() > deadline or any(p.poll() is not None for p in self.web):
-                    raise RuntimeError(f"the web processes did not start; see {self.logs}")
-                time.sleep(0.2)
-
-    @staticmethod
-    def answers(url: str) -> bool:
-        try:
-            return httpx.get(f"{url}/accounts/login/", timeout=5).status_code == 200
-        except httpx.TransportError:
-            return False
-
-    def stop(self) -> None:
-        processes = [p for p in self.web + self.workers if p.poll() is None]
-        for process in processes:
-            process.send_signal(signal.SIGTERM)
-        for process in processes:
-            try:
-                process.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-
-
-def kill(process: subprocess.Popen[bytes]) -> None:
-    process.send_signal(signal.SIGKILL)
-    process.wait()
-
-
-class Database:
-    """The harness's own look at the database: how far the jobs are, how many connections."""
-
-    def __init__(self, url: str) -> None:
-        self.connection = psycopg.connect(psycopg_url(url), autocommit=True)
-        self.lock = threading.Lock()
-
-    def one(self, query: str, *parameters: Any) -> int:
-        with self.lock:
-            return self.connection.execute(query, parameters).fetchone()[0]
-
-    def unfinished(self) -> int:
-        return self.one(
-            "SELECT count(*) FROM imagegen_generation WHERE status IN ('queued', 'running')"
-        )
-
-    def running_on(self, pid: int) -> int:
-        return self.one(
-            "SELECT count(*) FROM imagegen_generation WHERE status = 'running' AND worker_id "
-            "LIKE %s",
-            f"%:{pid}",
-        )
-
-    def connections(self) -> int:
-        return self.one("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()")
-
-
-def prepare(plan: Plan, database_url: str, root: Path, storage: dict[str, str]) -> Studio:
-    """A fresh studio on the database: migrated, its static files collected, its people made."""
-    environment = studio_environment(
-        root / "unused.sqlite3",
-        root / "media",
-        DATABASE_URL=database_url,
-        STATIC_ROOT=str(root / "static"),
-        SECURE_COOKIES="0",  # plain http on loopback
-        OFFLINE_LATENCY=str(plan.latency),
-        WORKER_THREADS=str(plan.threads),
-        WORKER_STALE_AFTER=str(plan.stale_after),
-        ORPHAN_SWEEP_INTERVAL="0",  # orphans are what the audit counts: nothing may hide them
-        MODEL_SYNC_INTERVAL="0",  # no network here
-        PYTHONUNBUFFERED="1",
-        **storage,
-    )
-    manage(environment, "migrate", "--no-input", "--verbosity", "0")
-    manage(environment, "collectstatic", "--no-input", "--verbosity", "0")
-    audit_command(environment, "people", str(plan.people), PASSWORD)
-    logs = root / "logs"
-    logs.mkdir(exist_ok=True)
-    return Studio(plan, environment, logs)
-
-
-def audit_command(environment: dict[str, str], *arguments: str, given: str = "") -> str:
-    finished = subprocess.run(  # noqa: S603 (our own module)
-        [sys.executable, "-m", "tests.scale_audit", *arguments],
-        cwd=REPO,
-        env=environment,
-        input=given,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if finished.returncode:
-        raise RuntimeError(f"scale_audit {arguments[0]} failed:\n{finished.stderr}")
-    return finished.stdout
-
-
 def run(
     plan: Plan, database_url: str, root: Path, storage: dict[str, str] | None = None
 ) -> Outcome:
     """The whole run on an empty database; the studio's logs are left in root/logs."""
-    studio = prepare(plan, database_url, root, storage or {})
+    studio = prepare(
+        root,
+        database_url,
+        plan.web_processes,
+        plan.workers,
+        OFFLINE_LATENCY=str(plan.latency),
+        WORKER_THREADS=str(plan.threads),
+        WORKER_STALE_AFTER=str(plan.stale_after),
+        **(storage or {}),
+    )
+    audit_command(studio.environment, "people", str(plan.people), PASSWORD)
     outcome = Outcome(plan, Recorder(), load=[os.getloadavg()[0]])
     database = Database(database_url)
     studio.start()
@@ -255,9 +118,11 @@ def drive(plan: Plan, studio: Studio, database: Database, outcome: Outcome) -> N
         for number in range(person, plan.generations, plan.people):
             with lock:
                 outcome.forms += 1
+                outcome.first_submit = outcome.first_submit or time.monotonic()
             made = browser.submit(f"{PROMPTS[number % len(PROMPTS)]}, number {number}")
             with lock:
                 outcome.acknowledged.append(made)
+                outcome.submit_seconds = time.monotonic() - outcome.first_submit
         browser.close()
 
     started = time.monotonic()
@@ -275,7 +140,6 @@ def drive(plan: Plan, studio: Studio, database: Database, outcome: Outcome) -> N
             if time.monotonic() > deadline:
                 raise TimeoutError("the submits did not finish in time")
             time.sleep(0.05)
-        outcome.submit_seconds = time.monotonic() - started
         while database.unfinished() or chaos.pending:
             chaos.step(len(outcome.acknowledged))
             fail_on(browsers + submitters)
@@ -387,7 +251,7 @@ def table(outcome: Outcome) -> str:
         if values:
             figures = (1000 * percentile(values, share) for share in (0.5, 0.95, 0.99))
             lines.append(f"{kind:<16}{len(values):>7}" + "".join(f"{f:>9.0f}" for f in figures))
-    for kind in ("submit", "sign-in"):
+    for kind in ("signed file", "submit", "sign-in"):
         if seen.get(kind):
             figures = (1000 * percentile(seen[kind], share) for share in (0.5, 0.95, 0.99))
             lines.append(f"{kind:<16}{len(seen[kind]):>7}" + "".join(f"{f:>9.0f}" for f in figures))
