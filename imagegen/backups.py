@@ -50,13 +50,14 @@ class Report:
     bytes: int
 
 
-def back_up(destination: Path, *, link_dest: Path | None = None) -> Report:
-    """Write a new backup under `destination`; with `link_dest` (an earlier backup), files it
-    already holds are hard-linked rather than copied, so a daily backup costs only what is new."""
-    target = destination / f"studio-{datetime.now(UTC):%Y%m%dT%H%M%SZ}"
-    target.mkdir(parents=True)
+def back_up(destination: Path, *, link_latest: bool = False) -> Report:
+    """Write a new backup under `destination`; with `link_latest`, files that the newest complete
+    backup there already holds are hard-linked rather than copied (a file never changes once
+    written), so a daily backup costs only what is new."""
+    latest = latest_backup(destination) if link_latest else None
+    target = new_directory(destination, f"studio-{datetime.now(UTC):%Y%m%dT%H%M%SZ}")
     media = local_media_root()
-    earlier = link_dest / MEDIA if link_dest else None
+    earlier = latest / MEDIA if latest else None
     started = time.time()
     if media is not None:
         copy_files(media, target / MEDIA, earlier=earlier)
@@ -80,6 +81,8 @@ def back_up(destination: Path, *, link_dest: Path | None = None) -> Report:
 
 def restore(backup: Path) -> Report:
     """Restore `backup` into the database and media location the settings name, both empty."""
+    if not (backup / INFO).is_file():
+        raise CommandError(f"{backup} is not a complete backup: it has no {INFO}.")
     info = json.loads((backup / INFO).read_text())
     if info["database"] != connection.vendor:
         raise CommandError(f"This backup is of {info['database']}, not {connection.vendor}.")
@@ -93,6 +96,24 @@ def restore(backup: Path) -> Report:
     if has_media:
         files, bytes_ = put_files(backup / MEDIA)
     return Report(backup, files, bytes_)
+
+
+def latest_backup(destination: Path) -> Path | None:
+    """The newest backup under `destination` that was finished (it has its backup.json)."""
+    finished = sorted(path.parent for path in destination.glob(f"studio-*/{INFO}"))
+    return finished[-1] if finished else None
+
+
+def new_directory(parent: Path, name: str) -> Path:
+    parent.mkdir(parents=True, exist_ok=True)
+    for attempt in range(1, 100):
+        path = parent / (name if attempt == 1 else f"{name}-{attempt}")
+        try:
+            path.mkdir()
+        except FileExistsError:
+            continue  # another backup began in the same second
+        return path
+    raise CommandError(f"Too many backups named {name} in {parent}.")
 
 
 def local_media_root() -> Path | None:

@@ -119,3 +119,17 @@ class JSONFormatter(logging.Formatter):
         if record.stack_info:
             line["stack"] = self.formatStack(record.stack_info)
         return json.dumps(line, default=str)  # ASCII: no character a reader splits lines at
+
+
+def server_logging(config: dict[str, Any]) -> dict[str, Any]:
+    """Granian's own lines (its master's and its workers') written by the studio's console
+    handler, as settings.LOGGING has it: in JSON too under LOG_FORMAT=json."""
+    return {
+        "filters": config.get("filters", {}),
+        "formatters": config["formatters"],
+        "handlers": config["handlers"],
+        "loggers": {
+            name: {"handlers": ["console"], "level": "INFO", "propagate": False}
+            for name in ("_granian", "granian.access")
+        },
+    }

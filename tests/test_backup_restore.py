@@ -200,10 +200,11 @@ def test_a_second_backup_links_the_files_the_first_already_holds(
     live = site(tmp_path, new_database("live"), tmp_path / "live-media")
     live.manage("migrate", "-v0")
     live.manage("shell", "-v0", "-c", MAKE_IMAGES)
-    live.manage("backup", str(tmp_path / "first"))
-    [first] = list((tmp_path / "first").iterdir())
-    live.manage("backup", str(tmp_path / "second"), "--link-dest", str(first))
-    [second] = list((tmp_path / "second").iterdir())
+    backups = tmp_path / "backups"
+    live.manage("backup", str(backups))
+    (backups / "studio-99999999T999999Z").mkdir()  # the newest, unfinished: never linked to
+    live.manage("backup", str(backups), "--link-latest")
+    first, second = sorted(path.parent for path in backups.glob("studio-*/backup.json"))
     files = [path for path in (second / "media").rglob("*") if path.is_file()]
     assert files
     for path in files:

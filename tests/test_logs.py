@@ -25,6 +25,7 @@ from imagegen import service
 from imagegen.logs import ContextFilter, JSONFormatter
 from imagegen.models import Generation
 from imagegen.offline import OfflineProvider
+from tests.postgres import free_port
 from tests.studio_process import REPO, manage, studio_environment
 
 SECRET = "sk-live-0123456789abcdefSECRETvalue"
@@ -154,6 +155,57 @@ def test_the_api_key_appears_on_no_line_of_a_job_that_succeeds_or_fails(
     for line in lines:
         text = json.dumps(line)
         assert SECRET not in text and SECRET[10:] not in text, text
+
+
+def test_a_real_web_process_logs_json_lines_with_the_proxys_request_id(tmp_path: Path) -> None:
+    """The web server of the systemd unit (granian, WSGI) with LOG_FORMAT=json: every line it
+    writes, granian's own included, is one JSON object; a request's carry its id."""
+    not_a_directory = tmp_path / "a-file"
+    not_a_directory.write_text("media cannot live under a file, so /readyz fails and logs why")
+    environment = studio_environment(
+        tmp_path / "studio.sqlite3", not_a_directory / "media", LOG_FORMAT="json", LOG_LEVEL="INFO"
+    )
+    manage(environment, "migrate", "-v0")
+    port = free_port()
+    log = tmp_path / "web.log"
+    with log.open("wb") as output:
+        web = subprocess.Popen(  # noqa: S603 (our own module)
+            [sys.executable, "-m", "imagegen.serving.web", "--port", str(port), "--processes=1"],
+            cwd=REPO,
+            env=environment,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
+        while True:
+            assert web.poll() is None and time.monotonic() < deadline, log.read_text()
+            try:
+                httpx.get(f"{base}/healthz", timeout=5).raise_for_status()
+                break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        probe = httpx.get(f"{base}/readyz", headers={"X-Request-ID": "proxy-id-7f3a9c"})
+        assert probe.status_code == 503
+        assert probe.headers["X-Request-ID"] == "proxy-id-7f3a9c"
+        web.send_signal(signal.SIGTERM)
+        assert web.wait(timeout=60) == 0, log.read_text()
+    finally:
+        if web.poll() is None:
+            web.kill()
+            web.wait()
+    text = log.read_text()
+    lines = [json.loads(line) for line in text.splitlines() if not line.startswith(WARNINGS)]
+    assert any(line["logger"] == "_granian" for line in lines), text
+    # The view's line, and Django's own once the middleware has returned.
+    request_lines = [line for line in lines if "readyz" in line["message"]]
+    assert {line["logger"] for line in request_lines} == {"imagegen.health", "django.request"}
+    assert {line.get("request_id") for line in request_lines} == {"proxy-id-7f3a9c"}, text
+
+
+# Python's own warnings (whitenoise's, of a missing STATIC_ROOT) are not log records.
+WARNINGS = ("/", "  ")
 
 
 # A real worker process, its settings' own LOGGING (LOG_FORMAT=json), on a SQLite file.

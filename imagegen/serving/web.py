@@ -20,6 +20,7 @@ import sys
 from granian import Granian
 from granian.constants import Interfaces
 
+from imagegen.logs import server_logging
 from imagegen.serving.deathsig import die_with_parent
 
 LOG_LEVELS = {"DEBUG": "debug", "INFO": "info", "WARNING": "warning", "ERROR": "error"}
@@ -48,6 +49,8 @@ def arguments(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 def serve(host: str, port: int, processes: int, threads: int) -> None:
+    from django.conf import settings
+
     # Workers are forked from the master's main thread (granian spawns and respawns them
     # there), and each asks to die with it before it loads the application.
     multiprocessing.set_start_method("fork", force=True)
@@ -65,6 +68,7 @@ def serve(host: str, port: int, processes: int, threads: int) -> None:
         respawn_failed_workers=True,
         respawn_interval=1.0,
         log_level=LOG_LEVELS.get(os.environ.get("LOG_LEVEL", level).upper(), "info"),
+        log_dictconfig=server_logging(settings.LOGGING),  # its lines as the studio's (LOG_FORMAT)
     ).serve()
 
 

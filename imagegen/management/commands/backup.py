@@ -14,12 +14,12 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("directory", type=Path)
         parser.add_argument(
-            "--link-dest",
-            type=Path,
-            help="an earlier backup: files it holds are hard-linked, not copied again",
+            "--link-latest",
+            action="store_true",
+            help="hard-link the files the newest backup in DIRECTORY holds, rather than copy them",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        report = back_up(options["directory"], link_dest=options["link_dest"])
+        report = back_up(options["directory"], link_latest=options["link_latest"])
         if options["verbosity"] >= 1:
             self.stdout.write(f"{report.path} ({report.files} files, {report.bytes} bytes)")
