@@ -267,3 +267,16 @@ def test_try_again_sent_twice_is_one_new_job(alice: User, alice_client: Client) 
     again = Generation.objects.exclude(pk=failed.pk).get()
     assert {a["Location"] for a in answers} == {reverse("generation", args=[again.pk])}
     assert again.submit_token == uuid.UUID(token)
+
+
+def test_the_pages_a_submit_leads_to_name_the_token_they_answered(alice_client: Client) -> None:
+    """static/js/submit_tokens.js renews a form's token once such a page has shown it answered
+    (Back may show the form as it was left)."""
+    single, compared = str(uuid.uuid4()), str(uuid.uuid4())
+    job_page = alice_client.get(alice_client.post(URL, gpt(submit_token=single))["Location"])
+    data = gpt(compare_with=["qwen-image"], submit_token=compared)
+    comparison_page = alice_client.get(alice_client.post(URL, data)["Location"])
+
+    assert f'data-answered-submit-token="{single}"' in job_page.content.decode()
+    assert f'data-answered-submit-token="{compared}"' in comparison_page.content.decode()
+    assert 'src="/static/js/submit_tokens.js" defer' in job_page.content.decode()

@@ -1,10 +1,14 @@
 """The generate form's token in a real browser: pressing Generate again on purpose makes a second
 job (the answer brought a new token), while the same form sent again after its answer was lost
-on the way shows the job already made; Vary in the feed, clicked twice, makes two."""
+on the way shows the job already made; Vary in the feed, clicked twice, makes two; and a form
+shown again by Back from the browser's back-forward cache, its token answered, makes a new job
+(static/js/submit_tokens.js)."""
 
 import re
+from collections.abc import Iterator
 
-from playwright.sync_api import Page, Route, expect
+import pytest
+from playwright.sync_api import BrowserType, Page, Route, expect
 
 from tests.browser.studio_pages import choose_model, settled, sign_up, submit_generation
 
@@ -78,3 +82,40 @@ def test_vary_in_the_feed_clicked_twice_makes_two_variations(page: Page) -> None
     expect(cards).to_have_count(3)
     page.reload()
     expect(cards).to_have_count(3)
+
+
+@pytest.fixture
+def cached_page(
+    browser_type: BrowserType, browser_type_launch_args: dict, base_url: str
+) -> Iterator[Page]:
+    """A page in a Chromium that keeps pages for Back (Playwright turns the cache off)."""
+    browser = browser_type.launch(
+        **browser_type_launch_args, ignore_default_args=["--disable-back-forward-cache"]
+    )
+    try:
+        yield browser.new_context(base_url=base_url).new_page()
+    finally:
+        browser.close()
+
+
+def test_vary_sent_again_after_back_to_a_cached_page_makes_a_new_job(cached_page: Page) -> None:
+    page = cached_page
+    sign_up(page)
+    choose_model(page, "qwen-image")
+    card = submit_generation(page, "A fox in the snow")
+    expect(card).to_have_class(re.compile(r"\bstatus-succeeded\b"), timeout=JOB_MS)
+    card.get_by_role("link", name="Open").first.click()
+    expect(page).to_have_url(re.compile(r"/images/[0-9a-f-]{36}/$"))
+    page.evaluate("window.leftAt = 'image page'")  # still there only if the page was cached
+    vary = page.locator("main form", has=page.get_by_role("button", name="Vary"))
+
+    vary.get_by_role("button").click()
+    expect(page).to_have_url(re.compile(r"/generations/[0-9a-f-]{36}/$"))
+    first_job = page.url
+    page.go_back(wait_until="commit")  # a page from the cache fires no "load"
+    expect(page).to_have_url(re.compile(r"/images/[0-9a-f-]{36}/$"))
+    assert page.evaluate("window.leftAt") == "image page", "shown from the back-forward cache"
+    vary.get_by_role("button").click()
+
+    expect(page).to_have_url(re.compile(r"/generations/[0-9a-f-]{36}/$"))
+    assert page.url != first_job
