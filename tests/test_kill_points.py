@@ -249,3 +249,156 @@ def test_a_job_killed_mid_write_twice_is_failed_with_nothing_left(studio: Studio
     studio.wait_for(lambda: not studio.records())  # the same recovery pass
     assert studio.images() == []
     assert studio.stored() == set()
+
+
+# In one process: the rules the kill tests rely on.
+
+
+def png() -> bytes:
+    from tests.conftest import png_bytes
+
+    return png_bytes()
+
+
+@pytest.fixture
+def running_job(alice: Any) -> Any:
+    from imagegen.models import Generation
+
+    return Generation.objects.create(
+        owner=alice, model_name="dall-e-3", prompt="a kite", parameters={"n": 1},
+        status=Generation.Status.RUNNING,
+    )  # fmt: skip
+
+
+def stored_under(media_root: Path) -> set[str]:
+    return {str(p.relative_to(media_root)) for p in media_root.rglob("*") if p.is_file()}
+
+
+def test_a_run_given_up_while_it_writes_saves_no_row_and_leaves_no_file(
+    running_job: Any, media_root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A worker only slow, not dead: recovery discards its files while it writes the rest. Its
+    row transaction finds the records gone and keeps nothing, so no row points at a lost file."""
+    from gallery import ingest
+    from gallery.models import Image, PendingFile
+
+    real_write = ingest.write_exactly
+
+    def write_then_recovery_discards(storage: Any, key: str, content: bytes) -> None:
+        real_write(storage, key, content)
+        if key.startswith("originals/"):
+            assert PendingFile.objects.filter(generation=running_job).discard() == 3
+            assert stored_under(media_root) == set()
+
+    monkeypatch.setattr(ingest, "write_exactly", write_then_recovery_discards)
+    with pytest.raises(ingest.NotWanted):
+        ingest.ingest_image(running_job, 0, png(), still_wanted=running_job.lock_if_running)
+    assert not Image.objects.exists()
+    assert not PendingFile.objects.exists()
+    assert stored_under(media_root) == set()  # the thumbnails written after the discard too
+
+
+def test_the_keys_are_recorded_before_the_first_byte_and_dropped_with_the_row(
+    running_job: Any, media_root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from gallery import ingest
+    from gallery.models import PendingFile
+
+    seen: list[tuple[str, set[str], set[str]]] = []
+    real_write = ingest.write_exactly
+
+    def write(storage: Any, key: str, content: bytes) -> None:
+        records = set(PendingFile.objects.values_list("key", flat=True))
+        seen.append((key, records, stored_under(media_root)))
+        real_write(storage, key, content)
+
+    monkeypatch.setattr(ingest, "write_exactly", write)
+    image = ingest.ingest_image(running_job, 0, png())
+    keys = {image.file.name, image.thumbnail.name, image.grid.name}
+    assert [key for key, _, _ in seen] == [image.file.name, image.thumbnail.name, image.grid.name]
+    assert all(records == keys for _, records, _ in seen)  # all three, before any byte
+    assert seen[0][2] == set()
+    assert not PendingFile.objects.exists()
+    assert stored_under(media_root) == keys  # stored exactly under the recorded keys
+
+
+def test_a_taken_key_is_refused_rather_than_written_under_another_name(
+    media_root: Path,
+) -> None:
+    from django.core.files.storage import FileSystemStorage
+
+    from gallery.ingest import write_exactly
+
+    storage = FileSystemStorage(location=media_root)
+    taken = media_root / "originals" / "2026" / "05" / "taken.png"
+    taken.parent.mkdir(parents=True)
+    taken.write_bytes(b"someone else's")
+    with pytest.raises(FileExistsError):
+        write_exactly(storage, "originals/2026/05/taken.png", b"mine")
+    assert taken.read_bytes() == b"someone else's"
+    assert stored_under(media_root) == {"originals/2026/05/taken.png"}  # no renamed copy
+
+    class TakenMeanwhile(FileSystemStorage):  # another file arrives between look and write
+        def exists(self, name: str) -> bool:
+            found = super().exists(name)
+            if name.endswith("meanwhile.png") and not found:
+                (media_root / name).write_bytes(b"someone else's")
+            return found
+
+    with pytest.raises(FileExistsError):
+        write_exactly(TakenMeanwhile(location=media_root), "originals/meanwhile.png", b"mine")
+    assert (media_root / "originals/meanwhile.png").read_bytes() == b"someone else's"
+    assert stored_under(media_root) == {"originals/2026/05/taken.png", "originals/meanwhile.png"}
+
+
+def test_on_object_storage_a_file_is_stored_under_its_recorded_key_and_never_renamed(
+    s3: Any, running_job: Any
+) -> None:
+    from django.core.files.storage import default_storage
+
+    from gallery.ingest import ingest_image, write_exactly
+
+    image = ingest_image(running_job, 0, png())
+    assert s3.keys() == {image.file.name, image.thumbnail.name, image.grid.name}
+    s3.write("originals/2026/05/taken.png", b"someone else's")
+    with pytest.raises(FileExistsError):
+        write_exactly(default_storage, "originals/2026/05/taken.png", b"mine")
+    assert s3.read("originals/2026/05/taken.png") == b"someone else's"
+    assert len(s3.keys("originals/")) == 2  # no renamed copy
+
+
+def test_the_sweep_discards_records_nobody_is_writing_and_never_a_recorded_file_by_age(
+    running_job: Any, alice: Any, media_root: Path
+) -> None:
+    from datetime import timedelta
+
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    from gallery.models import PendingFile
+    from imagegen.models import Generation
+
+    ended = Generation.objects.create(
+        owner=alice, model_name="dall-e-3", prompt="a kite", parameters={"n": 1},
+        status=Generation.Status.FAILED,
+    )  # fmt: skip
+    files = {
+        "originals/2026/05/upload-killed.png": (None, 6),  # (its job, minutes ago)
+        "originals/2026/05/upload-writing.png": (None, 1),
+        "originals/2026/05/of-a-failed-job.png": (ended, 0),
+        "originals/2026/05/of-a-running-job.png": (running_job, 120),
+    }
+    for key, (job, minutes) in files.items():
+        path = media_root / key
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(b"half written")
+        then = time.time() - 7200  # old files: only their records keep two of them
+        os.utime(path, (then, then))
+        record = PendingFile.objects.create(key=key, generation=job)
+        PendingFile.objects.filter(pk=record.pk).update(
+            created_at=timezone.now() - timedelta(minutes=minutes)
+        )
+    call_command("sweep_orphan_files", stdout=open(os.devnull, "w"))  # noqa: SIM115
+    kept = {"originals/2026/05/upload-writing.png", "originals/2026/05/of-a-running-job.png"}
+    assert set(PendingFile.objects.values_list("key", flat=True)) == kept
+    assert stored_under(media_root) == kept

@@ -28,9 +28,10 @@ class PendingFileQuerySet(models.QuerySet):
     def record(self, keys: Iterable[str], generation_id: object | None) -> None:
         """Record the keys about to be written, committed at once: before any byte is.
 
-        Durable, so it cannot be nested in a caller's transaction whose rollback would take the
-        records back while the bytes stayed (the test suite's own transaction excepted)."""
-        with transaction.atomic(using=self.db, durable=True):
+        The worker's jobs and the upload view run this outside any transaction, so it commits
+        here. Called inside a caller's transaction (a test's), the records can only commit with
+        it; the orphan sweep's pass by age remains for files such a caller leaves behind."""
+        with transaction.atomic(using=self.db):
             self.bulk_create(PendingFile(key=key, generation_id=generation_id) for key in keys)
 
     def settle(self, keys: list[str]) -> bool:
