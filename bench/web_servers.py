@@ -32,6 +32,7 @@ import tempfile
 import threading
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -191,7 +192,9 @@ def stop(process: subprocess.Popen, pids: list[int]) -> None:
             os.kill(pid, signal.SIGKILL)
 
 
-def load(url: str, seed: dict, static: str, clients: int, seconds: float) -> dict[str, list]:
+def load(
+    url: str, seed: dict, static: str, clients: int, seconds: float, only: dict | None = None
+) -> dict[str, list]:
     requests = [
         ("small page", "/trash/", {}),
         ("gallery", "/images/", {}),
@@ -199,6 +202,8 @@ def load(url: str, seed: dict, static: str, clients: int, seconds: float) -> dic
         ("static file", f"/static/{static}", {}),
         ("thumbnail", f"/images/{seed['image']}/thumbnail", {}),
     ]
+    if only:
+        requests = [request for request in requests if request[0] in only]
     timings: dict[str, list] = defaultdict(list)
     errors: list[str] = []
     until = time.monotonic() + seconds
@@ -266,12 +271,91 @@ def prepare(workdir: Path) -> tuple[dict[str, str], dict, str]:
         STATIC_ROOT=str(workdir / "static"),
         SECURE_COOKIES="0",
         TASKS_BACKEND="django.tasks.backends.immediate.ImmediateBackend",
+        PYTHONPATH=f"{workdir}{os.pathsep}{ROOT}",  # the connection settings below
     )
+    if os.environ.get("DATABASE_URL", "").startswith("postgres"):
+        env["DATABASE_URL"] = os.environ["DATABASE_URL"]  # python -m tests.postgres -- ...
+    for age in ("0", "None"):
+        (workdir / f"conn_max_age_{age.lower()}.py").write_text(
+            "from imagegen.settings import *  # noqa\n"
+            f"DATABASES['default']['CONN_MAX_AGE'] = {age}\n"
+        )
     manage(env, "migrate", "--no-input", "--verbosity", "0")
     manage(env, "collectstatic", "--no-input", "--verbosity", "0")
     seed = json.loads(manage(env, "shell", "-c", SEED).strip().splitlines()[-1])
     manifest = json.loads((workdir / "static" / "staticfiles.json").read_text())["paths"]
     return env, seed, manifest["css/studio.css"]
+
+
+def open_connections(database_url: str) -> Callable[[], int]:
+    """Counts the server's other connections to this database, through one of its own."""
+    import psycopg
+
+    watcher = psycopg.connect(database_url, autocommit=True)
+    query = (
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+        " AND pid <> pg_backend_pid()"
+    )
+    return lambda: watcher.execute(query).fetchone()[0]
+
+
+def connections_bench(args: argparse.Namespace, env: dict, seed: dict, static: str, port: int,
+                      workdir: Path) -> None:  # fmt: skip
+    """The database connection kept by each thread between requests, or opened for each one.
+
+    For each setting: one client asking for the small page alone (the cost per request, nothing
+    queued), then the mixed load; on PostgreSQL also the most connections the server held.
+    """
+    url = f"http://127.0.0.1:{port}"
+    engine = "PostgreSQL" if env["DATABASE_URL"].startswith("postgres") else "SQLite"
+    print(f"\n{engine}, {args.processes} granian processes x {args.threads} threads "
+          f"(imagegen.serving.web), {args.rounds} x {args.seconds:.0f} s each; ms")  # fmt: skip
+    variants = {"CONN_MAX_AGE=0 (a connection per request)": "conn_max_age_0"}
+    variants["CONN_MAX_AGE=None (one per thread, kept)"] = "conn_max_age_none"
+    if engine == "PostgreSQL":
+        variants = {"CONN_MAX_AGE=60 (the default here)": "imagegen.settings", **variants}
+    command = [
+        *(sys.executable, "-m", "imagegen.serving.web", "--port", str(port)),
+        *("--processes", str(args.processes), "--threads", str(args.threads)),
+    ]
+    small = {"small page": []}
+    results: dict[str, dict] = {name: {"alone": [], "mixed": [], "most": 0} for name in variants}
+    for _ in range(args.rounds):
+        for name, module in variants.items():
+            process = start(command, {**env, "DJANGO_SETTINGS_MODULE": module}, workdir / "c.log")
+            if wait_serving(url, process) is None:
+                raise RuntimeError(f"{name}: the server did not start; see {workdir / 'c.log'}")
+            load(url, seed, static, args.clients, 3)
+            results[name]["alone"] += load(url, seed, static, 1, args.seconds, only=small)[
+                "small page"
+            ]
+            sampling = threading.Event()
+            counts: list[int] = []
+
+            def sample(stop: threading.Event = sampling, found: list[int] = counts) -> None:
+                count = open_connections(env["DATABASE_URL"])
+                while not stop.wait(0.2):
+                    found.append(count())
+
+            sampler = threading.Thread(target=sample)
+            if engine == "PostgreSQL":
+                sampler.start()
+            mixed = load(url, seed, static, args.clients, args.seconds)
+            sampling.set()
+            if sampler.is_alive():
+                sampler.join()
+            results[name]["mixed"] += [t for kind in mixed.values() for t in kind]
+            results[name]["most"] = max([results[name]["most"], *counts])
+            stop(process, [process.pid, *children_of(process.pid)])
+    print(f"{'':<44}{'alone p50':>10}{'p95':>7}{'mixed req/s':>12}{'p50':>7}{'p95':>7}"
+          + ("  most connections" if engine == "PostgreSQL" else ""))  # fmt: skip
+    for name, found in results.items():
+        rate = len(found["mixed"]) / (args.seconds * args.rounds)
+        most = f"{found['most']:>18}" if engine == "PostgreSQL" else ""
+        print(f"{name:<44}{percentile(found['alone'], 0.5):>10.1f}"
+              f"{percentile(found['alone'], 0.95):>7.1f}{rate:>12.0f}"
+              f"{percentile(found['mixed'], 0.5):>7.1f}{percentile(found['mixed'], 0.95):>7.1f}"
+              f"{most}")  # fmt: skip
 
 
 def main() -> int:
@@ -283,12 +367,20 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds")
     parser.add_argument("--only", action="append", help="servers whose name starts so")
     parser.add_argument("--supervised", action="store_true", help="kill test of manage.py serve")
+    parser.add_argument(
+        "--connections",
+        action="store_true",
+        help="instead: database connections kept per thread or opened per request",
+    )
     args = parser.parse_args()
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
         env, seed, static = prepare(workdir)
+        if args.connections:
+            connections_bench(args, env, seed, static, port, workdir)
+            return 0
         commands = server_commands(port, args.processes, args.threads)
         if args.only:
             commands = {k: v for k, v in commands.items() if k.startswith(tuple(args.only))}

@@ -221,3 +221,24 @@ def command_line(pid: int) -> str:
 
 def children_of(pid: int) -> list[int]:
     return [child for child in descendants(pid) if parent_of(child) == pid]
+
+
+def test_a_form_without_its_csrf_token_gets_the_friendly_403(served: Served) -> None:
+    response = httpx.post(
+        f"{served.url}/accounts/login/", data={"username": "demo", "password": "x"}
+    )
+
+    assert response.status_code == 403
+    assert "The form has expired" in response.text
+    assert "/static/css/studio." in response.text  # the site's look
+    assert "CSRF verification failed" not in response.text  # Django's own page
+    assert not any(sign in response.text for sign in DEBUG_PAGE_SIGNS)
+
+
+def test_an_unknown_host_gets_the_friendly_400(served: Served) -> None:
+    response = httpx.get(f"{served.url}/accounts/login/", headers={"Host": "evil.example"})
+
+    assert response.status_code == 400
+    assert "Bad request" in response.text
+    assert "evil.example" not in response.text  # nothing of the request is echoed
+    assert not any(sign in response.text for sign in DEBUG_PAGE_SIGNS)

@@ -118,7 +118,9 @@ class Supervisor:
                     child.process.kill()  # type: ignore[union-attr]
             time.sleep(0.1)
         for child in self.children:
-            if child.process is not None:
-                status = max(status, 1 if child.process.returncode not in (0, None) else 0)
+            # Ended by the SIGTERM it was sent (before it could handle it, say): stopped as asked.
+            if child.process is not None and child.process.returncode not in (0, -signal.SIGTERM):
+                logger.warning("%s exited with status %s", child.name, child.process.returncode)
+                status = 1
         logger.info("stopped")
         return status
