@@ -121,6 +121,12 @@ def audit(submits: dict[str, Any]) -> dict[str, Any]:
         "stored_files": len(stored),
         "pending_file_records": PendingFile.objects.count(),
         "span_seconds": (max(finished) - min(created)).total_seconds() if finished else 0.0,
+        # Each job from its submit to its end: the upstream's latency plus the wait for a thread.
+        "job_seconds": sorted(
+            (job.finished_at - job.created_at).total_seconds()
+            for job in jobs.values()
+            if job.finished_at
+        ),
     }
 
 

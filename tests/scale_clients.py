@@ -172,7 +172,11 @@ class Browser:
     def submit(self, prompt: str) -> str:
         """The generate form, filled in and posted as a browser without JavaScript would;
         returns the id of the job it made."""
-        page = self.request("generate form", "GET", "/generate/", {200})
+        for _ in range(10):  # an error page is counted (unexpected answers); then try again
+            page = self.request("generate form", "GET", "/generate/", {200})
+            if page.status_code == 200:
+                break
+            time.sleep(1)
         fields = form_fields(page.text, "/generate/")
         fields["prompt"] = [prompt]
         answer = self.request("submit", "POST", "/generate/", {302}, data=fields, resend=True)

@@ -28,6 +28,8 @@ from tests.scale_clients import Balancer, Browser, Recorder, Task
 from tests.scale_studio import Database, Studio, audit_command, kill, prepare
 
 PASSWORD = "scale-run-password"  # throwaway people on a throwaway database
+SHARES = [("p50", 0.5), ("p95", 0.95), ("p99", 0.99)]
+SERVER = tuple(f": {status}" for status in range(500, 600))  # a 5xx answer, as counted
 PAGES = ["gallery", "image page", "thumbnail", "generate form", "status poll"]
 PROMPTS = ["a lighthouse at dusk", "a red kite over hills", "a bowl of lemons", "a tram in snow"]
 
@@ -65,7 +67,9 @@ class Outcome:
 
     @property
     def counts(self) -> dict[str, int]:
-        return self.audit["counts"]
+        """What must be 0: the audit's three, and the answers of a web process that failed."""
+        errors = sum(n for seen, n in self.recorder.unexpected.items() if seen.endswith(SERVER))
+        return {**self.audit["counts"], "server errors": errors}
 
 
 def run(
@@ -233,6 +237,7 @@ def percentile(values: list[float], share: float) -> float:
 def table(outcome: Outcome) -> str:
     """The figures, as bench/scale.py prints them and tests/test_scale.py shows on failure."""
     plan, audit, seen = outcome.plan, outcome.audit, outcome.recorder.seconds
+    took = audit["job_seconds"]
     threads = plan.workers * plan.threads
     ideal_span = plan.latency * -(-plan.generations // threads)  # rounds of `threads` jobs
     span = audit["span_seconds"] or float("nan")
@@ -247,14 +252,12 @@ def table(outcome: Outcome) -> str:
         f"{'requests':<16}{'count':>7}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}",
     ]
     every_page = [s for kind in PAGES for s in seen.get(kind, [])]
-    for kind, values in [*((k, seen.get(k, [])) for k in PAGES), ("all pages", every_page)]:
+    rows = [*((kind, seen.get(kind, [])) for kind in PAGES), ("all pages", every_page)]
+    rows += [(kind, seen.get(kind, [])) for kind in ("signed file", "submit", "sign-in")]
+    for kind, values in rows:
         if values:
-            figures = (1000 * percentile(values, share) for share in (0.5, 0.95, 0.99))
-            lines.append(f"{kind:<16}{len(values):>7}" + "".join(f"{f:>9.0f}" for f in figures))
-    for kind in ("signed file", "submit", "sign-in"):
-        if seen.get(kind):
-            figures = (1000 * percentile(seen[kind], share) for share in (0.5, 0.95, 0.99))
-            lines.append(f"{kind:<16}{len(seen[kind]):>7}" + "".join(f"{f:>9.0f}" for f in figures))
+            figures = "".join(f"{1000 * percentile(values, share):>9.0f}" for _, share in SHARES)
+            lines.append(f"{kind:<16}{len(values):>7}{figures}")
     recorder = outcome.recorder
     lines += [
         "",
@@ -268,6 +271,9 @@ def table(outcome: Outcome) -> str:
         f"jobs/s: {audit['jobs'] / span:.2f} (first submit to last job ended: {span:.1f} s); "
         f"ideal {plan.generations / ideal_span:.1f} ({plan.generations} x {plan.latency:g} s "
         f"over {threads} threads: {ideal_span:g} s)",
+        "job from submit to end, s: "
+        + ", ".join(f"{name} {percentile(took, share):.1f}" for name, share in SHARES if took)
+        + f" (the upstream alone: {plan.latency:g} s)",
         f"images {audit['images']}, files stored {audit['stored_files']}, files-being-written "
         f"records left {audit['pending_file_records']}; peak database connections "
         f"{outcome.peak_connections}",
