@@ -292,6 +292,11 @@ KEY_ENCRYPTION_KEYS = [key for key in env_str("KEY_ENCRYPTION_KEYS").split(",") 
 
 # Bounds on fetching URL results and on the images we accept.
 DOWNLOAD_MAX_BYTES = env_number("DOWNLOAD_MAX_BYTES", 50 * 1024 * 1024, int)
+# Bytes of downloaded images one process holds in memory at once, whatever its thread count: a
+# download goes to a temporary file as it arrives, and is read into memory for ingest (which
+# needs it whole, and a copy with the metadata: each image counts twice) only within this budget;
+# a thread waits its turn. An image above the budget still goes, alone (imagegen/downloads.py).
+DOWNLOAD_MEMORY_BUDGET = env_number("DOWNLOAD_MEMORY_BUDGET", 256 * 1024 * 1024, int)
 DOWNLOAD_TIMEOUT = env_number("DOWNLOAD_TIMEOUT", 60.0, float)
 # The largest image any model produces is Seedream's 4K, 4096x4096; bigger is refused unopened.
 IMAGE_MAX_PIXELS = env_number("IMAGE_MAX_PIXELS", 4096 * 4096, int)

@@ -12,6 +12,7 @@ import os
 import secrets
 import socket
 import uuid
+from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
 from django.contrib.auth.models import User
@@ -266,14 +267,14 @@ def run_generation(generation_id: str) -> str:
     saved, failed, error_code, error_message = 0, 0, "", ""
     for returned in result.images:
         try:
-            data = returned.data if returned.data is not None else _download(returned.url)
-            ingest_image(
-                generation,
-                returned.index,
-                data,
-                revised_prompt=returned.revised_prompt,
-                still_wanted=generation.lock_if_running,
-            )
+            with _image_bytes(returned) as data:  # a download: in memory within its budget
+                ingest_image(
+                    generation,
+                    returned.index,
+                    data,
+                    revised_prompt=returned.revised_prompt,
+                    still_wanted=generation.lock_if_running,
+                )
             saved += 1
         except NotWanted:
             return Generation.Status.CANCELLED
@@ -346,14 +347,18 @@ def keep_preview(generation: Generation, partial: PartialImage) -> None:
         raise JobCancelled
 
 
-def _download(url: str | None) -> bytes:
-    if not url:
+def _image_bytes(returned: service.ReturnedImage) -> AbstractContextManager[bytes]:
+    """A result's bytes: inline, or downloaded and counted in the process's memory budget until
+    the block ends (imagegen/downloads.py)."""
+    if returned.data is not None:
+        return nullcontext(returned.data)
+    if not returned.url:
         raise UpstreamError(
             "bad_response",
             gettext_noop("The image service returned an empty result."),
             retryable=False,
         )
-    return service.download_image(url)
+    return service.downloaded_image(returned.url)
 
 
 def _model_gone_message(image_model: ImageModel) -> str:

@@ -16,8 +16,9 @@ upstream_errors.py (error mapping and retry policy), event_stream.py (server-sen
 downloads.py (bounded URL fetches) and edit_inputs.py (the files an edit sends).
 """
 
+import contextlib
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -25,7 +26,7 @@ import httpx
 from django.conf import settings
 
 from imagegen.catalogue import ModelSpec, build_edit_fields, build_request_body
-from imagegen.downloads import fetch_image, looks_like_image
+from imagegen.downloads import fetched_image, looks_like_image
 from imagegen.edit_inputs import InputFile, check_mask
 from imagegen.service.clients import download_client, get_client
 from imagegen.service.personal_keys import for_personal_key
@@ -54,6 +55,7 @@ __all__ = [
     "build_edit_fields",
     "build_request_body",
     "download_image",
+    "downloaded_image",
     "edit",
     "generate",
     "get_client",
@@ -151,15 +153,34 @@ def download_image(
     """Fetch a URL result at once; raises UpstreamError(code="download_failed").
 
     Bounded by DOWNLOAD_MAX_BYTES and by DOWNLOAD_TIMEOUT seconds in all (retries included);
-    https only when online; no Authorization header is ever sent.
+    https only when online; no Authorization header is ever sent. The bytes returned are no
+    longer counted in the process's memory budget: a job uses `downloaded_image` instead.
     """
-    return fetch_image(
+    with downloaded_image(
+        url, client=client, sleep=sleep, clock=clock, max_retries=max_retries
+    ) as data:
+        return data
+
+
+@contextlib.contextmanager
+def downloaded_image(
+    url: str,
+    *,
+    client: httpx.Client | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.monotonic,
+    max_retries: int | None = None,
+) -> Iterator[bytes]:
+    """As download_image, the bytes counted in the process's DOWNLOAD_MEMORY_BUDGET until the
+    block ends (imagegen.downloads): hold them only inside it."""
+    with fetched_image(
         client or download_client(),
         url,
         sleep=sleep,
         clock=clock,
         max_retries=settings.COMETAPI_MAX_RETRIES if max_retries is None else max_retries,
-    )
+    ) as data:
+        yield data
 
 
 def list_models(
