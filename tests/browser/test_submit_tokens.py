@@ -26,10 +26,10 @@ def test_generate_pressed_twice_on_purpose_makes_two_jobs(page: Page) -> None:
     page.get_by_role("button", name="Generate", exact=True).click()
 
     cards = page.locator(".generation-card", has_text="A paper boat on a pond")
-    expect(cards).to_have_count(2)
+    expect(cards).to_have_count(2, timeout=JOB_MS)
     assert second_token != first_token
     page.reload()  # what the studio kept, not only what the page drew
-    expect(cards).to_have_count(2)
+    expect(cards).to_have_count(2, timeout=JOB_MS)
 
 
 def test_the_form_sent_again_after_a_lost_answer_shows_the_job_already_made(page: Page) -> None:
@@ -59,11 +59,11 @@ def test_the_form_sent_again_after_a_lost_answer_shows_the_job_already_made(page
 
     generate.click()  # the person tries again
 
-    expect(cards).to_have_count(1)
+    expect(cards).to_have_count(1, timeout=JOB_MS)
     settled(page)
     assert page.locator(TOKEN).input_value() != sent_token
     page.reload()
-    expect(cards).to_have_count(1)  # one job made, not two
+    expect(cards).to_have_count(1, timeout=JOB_MS)  # one job made, not two
 
 
 def test_vary_in_the_feed_clicked_twice_makes_two_variations(page: Page) -> None:
@@ -76,12 +76,12 @@ def test_vary_in_the_feed_clicked_twice_makes_two_variations(page: Page) -> None
     cards = page.locator(".generation-card", has_text="A teapot on a windowsill")
 
     vary.click()
-    expect(cards).to_have_count(2)
+    expect(cards).to_have_count(2, timeout=JOB_MS)
     vary.click()
 
-    expect(cards).to_have_count(3)
+    expect(cards).to_have_count(3, timeout=JOB_MS)
     page.reload()
-    expect(cards).to_have_count(3)
+    expect(cards).to_have_count(3, timeout=JOB_MS)
 
 
 @pytest.fixture
@@ -110,12 +110,12 @@ def test_vary_sent_again_after_back_to_a_cached_page_makes_a_new_job(cached_page
     vary = page.locator("main form", has=page.get_by_role("button", name="Vary"))
 
     vary.get_by_role("button").click()
-    expect(page).to_have_url(re.compile(r"/generations/[0-9a-f-]{36}/$"))
+    expect(page).to_have_url(re.compile(r"/generations/[0-9a-f-]{36}/$"), timeout=JOB_MS)
     first_job = page.url
     page.go_back(wait_until="commit")  # a page from the cache fires no "load"
     expect(page).to_have_url(re.compile(r"/images/[0-9a-f-]{36}/$"))
     assert page.evaluate("window.leftAt") == "image page", "shown from the back-forward cache"
     vary.get_by_role("button").click()
 
-    expect(page).to_have_url(re.compile(r"/generations/[0-9a-f-]{36}/$"))
+    expect(page).to_have_url(re.compile(r"/generations/[0-9a-f-]{36}/$"), timeout=JOB_MS)
     assert page.url != first_job
