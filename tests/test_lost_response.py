@@ -51,12 +51,9 @@ def free_port() -> int:
 
 
 def web_command(port: int) -> list[str]:
-    """One web process as production runs it: imagegen.serving.web (granian, WSGI) where this
-    checkout has it, else uvicorn on the ASGI application."""
-    if (REPO / "imagegen" / "serving" / "web.py").exists():
-        web = [sys.executable, "-m", "imagegen.serving.web", "--port", str(port)]
-        return [*web, "--processes", "1", "--threads", "4"]
-    return [sys.executable, "-m", "uvicorn", "imagegen.asgi:application", "--port", str(port)]
+    """One web process as production runs it (imagegen/serving/web.py: granian, WSGI)."""
+    web = [sys.executable, "-m", "imagegen.serving.web", "--port", str(port)]
+    return [*web, "--processes", "1", "--threads", "4"]
 
 
 @dataclass
