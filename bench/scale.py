@@ -10,7 +10,8 @@ It starts its own throwaway PostgreSQL server (tests/postgres.py) and, with `--s
 S3-compatible server (tests/s3_server.py), both on loopback; then tests/scale_run.py runs the
 studio's processes and the clients. It prints page latency (p50/p95/p99 by page and overall),
 jobs per second against the ideal, and the counts of lost jobs, duplicate images and orphan
-files, which must all be 0: the exit status is 1 if any is not. See bench/README.md.
+files, and the answers of a web process that failed (5xx), which must all be 0: the exit status is
+1 if any is not. See bench/README.md.
 """
 
 import argparse

@@ -18,6 +18,7 @@ duplicate images and orphan files.
 
 import json
 import os
+import resource
 import threading
 import time
 from dataclasses import dataclass, field
@@ -63,6 +64,7 @@ class Outcome:
     running_on_killed_worker: int = 0
     peak_connections: int = 0
     load: list[float] = field(default_factory=list)
+    cpu: dict[str, float] = field(default_factory=dict)  # seconds: cpu_seconds(), and wall
     audit: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -89,18 +91,31 @@ def run(
     audit_command(studio.environment, "people", str(plan.people), PASSWORD)
     outcome = Outcome(plan, Recorder(), load=[os.getloadavg()[0]])
     database = Database(database_url)
+    before, started = cpu_seconds(), time.monotonic()
     studio.start()
     try:
         drive(plan, studio, database, outcome)
     finally:
         studio.stop()
         database.connection.close()
+    outcome.cpu = {name: used - before[name] for name, used in cpu_seconds().items()}
+    outcome.cpu["wall"] = time.monotonic() - started
     outcome.load.append(os.getloadavg()[0])
     submits = {"forms": outcome.forms, "acknowledged": outcome.acknowledged}
     outcome.audit = json.loads(
         audit_command(studio.environment, "audit", given=json.dumps(submits))
     )
     return outcome
+
+
+def cpu_seconds() -> dict[str, float]:
+    """CPU used so far by this process (the clients) and by its children that have ended (the
+    studio's processes, once stopped; not a killed web process's worker, which init reaps)."""
+    used = {"clients": resource.RUSAGE_SELF, "studio": resource.RUSAGE_CHILDREN}
+    return {
+        name: resource.getrusage(who).ru_utime + resource.getrusage(who).ru_stime
+        for name, who in used.items()
+    }
 
 
 def drive(plan: Plan, studio: Studio, database: Database, outcome: Outcome) -> None:
@@ -246,7 +261,9 @@ def table(outcome: Outcome) -> str:
         f"{plan.generations} generations, {plan.clients} browsing clients, {plan.people} people; "
         f"{plan.web_processes} web processes, {plan.workers} workers x {plan.threads} threads; "
         f"offline latency {plan.latency:g} s",
-        f"load average (1 min) before {outcome.load[0]:.1f}, after {outcome.load[-1]:.1f}",
+        f"load average (1 min) before {outcome.load[0]:.1f}, after {outcome.load[-1]:.1f}; "
+        f"CPU s: studio {outcome.cpu['studio']:.0f}, clients {outcome.cpu['clients']:.0f}, "
+        f"over {outcome.cpu['wall']:.0f} s",
         *outcome.kills,
         "",
         f"{'requests':<16}{'count':>7}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}",
