@@ -13,8 +13,9 @@ every `run_workers` process runs `recover()` at start and every WORKER_STALE_AFT
 (e) a generation RUNNING whose task has ended (the task raised an unexpected error after
     claiming it) is failed with "worker_error", instead of waiting for the deadline;
 (f) the files a run was writing when it stopped (gallery.PendingFile: recorded before their bytes)
-    are deleted, with their records, as soon as their job is not running: in the same pass that
-    requeues or fails it, so nothing waits for the orphan sweep.
+    are deleted, with their records, as soon as their job is not running: a requeued job's in the
+    transaction that requeues it (before its new task exists), a failed or cancelled job's in the
+    same pass, so nothing waits for the orphan sweep.
 
 Several processes may run this at once: every change is a conditional UPDATE, and a new task is
 inserted in the same transaction as the update that requeues its generation, so a generation is
@@ -169,6 +170,9 @@ def retry_jobs_of_dead_workers(now: datetime) -> tuple[int, int]:
                 pk=generation.pk, status=Generation.Status.RUNNING, worker_id=generation.worker_id
             ).update(status=Generation.Status.QUEUED, worker_id="", preview=None)
             if updated:
+                # The killed run's files go before the new task can be seen: the next run never
+                # starts beside them (rule f would pass over them while the job runs again).
+                PendingFile.objects.filter(generation=generation).discard()
                 # Inserted in the same transaction as the update: both or neither.
                 run_generation.enqueue(str(generation.pk))
         requeued += updated
