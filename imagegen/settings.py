@@ -62,6 +62,9 @@ def database_from_url(url: str) -> dict:
                 "timeout": 20,
                 "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
             },
+            # Each server thread keeps its connection (closed when the thread ends): opening one
+            # per request made a small page 12.3 ms instead of 7.9 (p50, bench/README.md).
+            "CONN_MAX_AGE": None,
         }
     if parts.scheme in {"postgres", "postgresql"}:
         return {
@@ -71,6 +74,9 @@ def database_from_url(url: str) -> dict:
             "PASSWORD": unquote(parts.password or ""),
             "HOST": parts.hostname or "",
             "PORT": str(parts.port or ""),
+            # Kept for a minute by each server thread: under WSGI threads (granian), at most one
+            # a thread, so web processes x WEB_THREADS in all (measured: 13 for 2 x 8; bench/
+            # README.md); a connection per request doubled a small page's time (11 -> 22 ms).
             "CONN_MAX_AGE": 60,
             "CONN_HEALTH_CHECKS": True,
         }
