@@ -102,9 +102,12 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 class Studio:
     """A database copied from the template, a media root, and worker processes on them."""
 
-    def __init__(self, directory: Path, template: str) -> None:
+    def __init__(
+        self, directory: Path, template: str, bucket: Any = None, **storage_env: str
+    ) -> None:
         self.directory = directory
         self.media = directory / "media"
+        self.bucket = bucket  # tests.s3_server.Bucket: the files are there instead
         if ON_POSTGRES:
             self.postgres_name = f"kill_points_{secrets.token_hex(4)}"
             postgres_admin(f"CREATE DATABASE {self.postgres_name} TEMPLATE {template}")
@@ -114,7 +117,7 @@ class Studio:
             shutil.copy(urlsplit(template).path, database)
             url = f"sqlite:///{database}"
         self.db = Database(url)
-        self.env = studio_env(url, self.media)
+        self.env = studio_env(url, self.media) | storage_env
         self.processes: list[subprocess.Popen[bytes]] = []
 
     def submit(self, n: int) -> str:
@@ -153,6 +156,8 @@ class Studio:
         return {name for row in rows for name in row if name}
 
     def stored(self) -> set[str]:
+        if self.bucket is not None:
+            return self.bucket.keys()
         return {str(p.relative_to(self.media)) for p in self.media.rglob("*") if p.is_file()}
 
     def logs(self) -> str:
@@ -189,6 +194,17 @@ def studio(tmp_path: Path, template: str) -> Iterator[Studio]:
     studio.close()
 
 
+@pytest.fixture
+def studio_on_s3(tmp_path: Path, template: str, s3_server: Any) -> Iterator[Studio]:
+    """The same, its files in a fresh bucket of the run's S3 server (tests/s3_server.py)."""
+    from tests.s3_server import Bucket
+
+    bucket = Bucket(s3_server.new_bucket(), s3_server.client())
+    studio = Studio(tmp_path, template, bucket, **s3_server.environment(bucket.name))
+    yield studio
+    studio.close()
+
+
 def assert_every_file_accounted_for(studio: Studio) -> None:
     """Every stored file has a row, every row's files are stored, and no record is left."""
     assert studio.records() == set()
@@ -220,6 +236,21 @@ def test_a_worker_killed_mid_ingest_leaves_nothing_and_the_retry_keeps_each_imag
     assert_every_file_accounted_for(studio)
     assert not (records & studio.stored())  # the killed run's keys: gone, not kept
     assert len(studio.stored()) == 6
+
+
+def test_on_object_storage_a_kill_after_the_original_leaves_nothing_either(
+    studio_on_s3: Studio,
+) -> None:
+    studio = studio_on_s3
+    pk = studio.submit(n=2)
+    studio.kill_at("after_original")
+    records = studio.records()
+    assert studio.stored() == {key for key in records if key.startswith("originals/")}
+    studio.start_worker()
+    studio.wait_for(lambda: studio.job(pk)[0] == "succeeded")
+    assert studio.images() == [0, 1]
+    assert_every_file_accounted_for(studio)
+    assert not list(studio.media.rglob("*.png"))  # in the bucket, not on disk
 
 
 def test_recovery_deletes_the_files_of_a_killed_run_before_the_job_runs_again(
