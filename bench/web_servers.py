@@ -96,6 +96,11 @@ def server_commands(port: int, processes: int, threads: int) -> dict[str, list[s
             *("--workers", str(processes), "--blocking-threads", str(threads)),
             *("--no-ws", "--log-level", "warning", "imagegen.wsgi:application"),
         ],
+        # The same granian, its workers forked to die with their master (imagegen/serving/web.py).
+        "imagegen.serving.web": [
+            *(sys.executable, "-m", "imagegen.serving.web", *bind),
+            *("--processes", str(processes), "--threads", str(threads)),
+        ],
         "gunicorn (WSGI, gthread)": [
             *(sys.executable, "-m", "gunicorn", "imagegen.wsgi:application"),
             *("--bind", f"127.0.0.1:{port}", "--worker-class", "gthread"),

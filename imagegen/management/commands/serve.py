@@ -16,6 +16,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import connections
 
 from imagegen.management.commands.run_workers import positive_int
 from imagegen.serving.supervisor import Child, Supervisor
@@ -73,6 +74,7 @@ class Command(BaseCommand):
             call_command("migrate", interactive=False, verbosity=0)
             if web:
                 call_command("collectstatic", interactive=False, verbosity=0)
+            connections.close_all()  # the supervisor itself needs none
         children = []
         if web:
             children.append(self.web_server(options))
