@@ -43,7 +43,7 @@ run: $(BIN)/.installed
 	echo; echo "  Image studio: http://$(HOST):$(PORT)/"; echo "  $$demo"; \
 	if [ -z "$$COMETAPI_KEY" ]; then echo "  No COMETAPI_KEY: images come from the built-in offline provider."; fi; \
 	echo
-	SECURE_COOKIES=$${SECURE_COOKIES:-0} OFFLINE_LATENCY=$${OFFLINE_LATENCY:-3} \
+	@SECURE_COOKIES=$${SECURE_COOKIES:-0} OFFLINE_LATENCY=$${OFFLINE_LATENCY:-3} \
 		$(BIN)/python manage.py serve --host $(HOST) --port $(PORT)
 
 # Development: DEBUG on, Django's autoreloading server and the workers; Ctrl-C stops both.
