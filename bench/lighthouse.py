@@ -11,9 +11,9 @@ It builds a throwaway studio in a temporary directory (SQLite database, media an
 DEBUG off), runs migrate and collectstatic, and makes one person's 60 jobs, each finished with
 one image, through the real path: the generate form, `submit_generation`, the offline provider
 drawing real PNG/JPEG/WebP files at the models' sizes, and ingest with its thumbnails. Prompts mix
-English, Japanese and Arabic. It then starts the production server as the README does (`uvicorn
-imagegen.asgi:application`, one worker), signs in by creating a session, and for each page and
-mode starts a fresh Chromium with that session cookie in its jar and runs Lighthouse 13 on it
+English, Japanese and Arabic. It then starts the production web server (granian:
+`python -m imagegen.serving.web`, one process), signs in by creating a session, and for each page
+and mode starts a fresh Chromium with that session cookie in its jar and runs Lighthouse 13 on it
 (`--port`): on the gallery (`/images/`), the create page (`/generate/`: the form and the feed of
 those 60 jobs) and, for comparison, the sign-in page, in Lighthouse's default mobile mode
 (simulated slow 4G, 4x CPU slowdown) and with `--preset=desktop`. It prints the caching and
@@ -238,8 +238,8 @@ def free_port() -> int:
 
 def start_server(env: dict[str, str], port: int, log: Path) -> subprocess.Popen:
     """The README's production command, with one worker."""
-    command = [str(Path(sys.executable).parent / "uvicorn"), "imagegen.asgi:application"]
-    command += ["--host", "127.0.0.1", "--port", str(port), "--workers", "1"]
+    command = [sys.executable, "-m", "imagegen.serving.web", "--host", "127.0.0.1"]
+    command += ["--port", str(port), "--processes", "1"]
     with log.open("wb") as out:
         server = subprocess.Popen(
             command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
