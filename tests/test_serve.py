@@ -98,7 +98,11 @@ def start_another(served: Served) -> tuple[subprocess.Popen, str, int]:
     port = free_port()
     process = serve(served.environment, port, "--no-setup", log=served.log)
     url = f"http://127.0.0.1:{port}"
-    wait_until_serving(url, [process], served.log)
+    try:
+        wait_until_serving(url, [process], served.log)
+    except BaseException:
+        stop(process)
+        raise
     return process, url, port
 
 
