@@ -126,7 +126,7 @@ def wait_for_workers(expected: int, timeout: float = 30.0) -> None:
 
 def submit(owner: object, count: int, model: str) -> list[str]:
     from imagegen.forms import GenerateForm
-    from imagegen.tasks import submit_generation
+    from imagegen.submissions import submit_generation
 
     ids = []
     for n in range(count):

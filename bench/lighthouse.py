@@ -191,7 +191,7 @@ def seed(count: int) -> tuple[str, str]:
     from gallery.models import Image
     from imagegen.forms import GenerateForm
     from imagegen.models import Generation
-    from imagegen.tasks import submit_generation
+    from imagegen.submissions import submit_generation
 
     owner = User.objects.create_user("lighthouse", password="bench-only-password")
     started = time.monotonic()

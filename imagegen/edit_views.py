@@ -18,7 +18,7 @@ from imagegen.feed import own_collections
 from imagegen.forms import EditForm, NoModelAvailable, initial_from
 from imagegen.forms.submit_token import submit_token_from
 from imagegen.models import Generation
-from imagegen.tasks import CannotRunAgain, submit_generation, submit_variation
+from imagegen.submissions import CannotRunAgain, submit_generation, submit_variation
 
 
 @require_http_methods(["GET", "POST"])

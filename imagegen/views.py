@@ -20,7 +20,12 @@ from imagegen.forms.submit_token import submit_token_from
 from imagegen.models import Generation
 from imagegen.models.jobs import queue_places
 from imagegen.presets import FEED_KEYS, last_settings, typed_initial
-from imagegen.tasks import CannotRunAgain, submit_comparison, submit_generation, submit_retry
+from imagegen.submissions import (
+    CannotRunAgain,
+    submit_comparison,
+    submit_generation,
+    submit_retry,
+)
 
 
 class HtmxHttpRequest(HttpRequest):

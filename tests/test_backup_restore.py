@@ -27,7 +27,7 @@ ON_POSTGRES = os.environ.get("DATABASE_URL", "").startswith(("postgres://", "pos
 MAKE_IMAGES = """
 from django.contrib.auth.models import User
 from imagegen.forms import GenerateForm
-from imagegen.tasks import submit_generation
+from imagegen.submissions import submit_generation
 from gallery.uploads import ingest_upload
 from tests.conftest import gif_bytes, png_bytes
 owner = User.objects.create_user("alice", password="correct horse battery staple")

@@ -20,7 +20,8 @@ from gallery.uploads import ingest_upload
 from imagegen.forms import EditForm, GenerateForm
 from imagegen.job_messages import INPUT_GONE
 from imagegen.models import Generation, ImageModel
-from imagegen.tasks import CannotRunAgain, run_generation, submit_generation, submit_variation
+from imagegen.submissions import CannotRunAgain, submit_generation, submit_variation
+from imagegen.tasks import run_generation
 from tests.conftest import png_bytes
 
 GPT = "gpt-image-2"

@@ -29,7 +29,8 @@ from imagegen.forms import GenerateForm
 from imagegen.models import Generation, WorkerProcess
 from imagegen.offline import RETIRED
 from imagegen.recovery import recover
-from imagegen.tasks import submit_generation, this_worker_id
+from imagegen.submissions import submit_generation
+from imagegen.tasks import this_worker_id
 from imagegen.worker import Options, WorkerGroup
 from tests.studio_process import REPO, manage, studio_environment
 
