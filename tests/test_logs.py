@@ -89,7 +89,9 @@ def test_a_line_logged_between_requests_carries_no_request_id(client, db, json_l
     assert "request_id" not in line
 
 
-def test_a_job_run_inside_a_request_logs_both_ids(transactional_db, json_lines) -> None:
+def test_a_job_run_inside_a_request_logs_both_ids(
+    shipped_models_kept, transactional_db, json_lines
+) -> None:
     # Committed as a real request commits, so the job (immediate backend) runs inside it.
     client = Client()
     client.force_login(User.objects.create_user("carol"))
