@@ -16,7 +16,7 @@ import httpx
 import psycopg
 
 from tests.postgres import free_port
-from tests.studio_process import REPO, manage, studio_environment
+from tests.studio_process import REPO, manage, stop, studio_environment
 
 
 def psycopg_url(url: str) -> str:
@@ -83,15 +83,7 @@ class Studio:
             return False
 
     def stop(self) -> None:
-        processes = [p for p in self.web + self.workers if p.poll() is None]
-        for process in processes:
-            process.send_signal(signal.SIGTERM)
-        for process in processes:
-            try:
-                process.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        stop(self.web + self.workers)
 
 
 def kill(process: subprocess.Popen[bytes]) -> None:

@@ -6,6 +6,7 @@ start from this environment and run manage.py so.
 """
 
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -94,6 +95,20 @@ def wait_until_serving(url: str, processes: list[subprocess.Popen], log: Path, t
             pass
         time.sleep(0.1)
     raise RuntimeError(f"The studio did not start within {timeout} s; see {log}")
+
+
+def stop(processes: list[subprocess.Popen], timeout: float = 60) -> None:
+    """SIGTERM to each still running (a worker's jobs get their grace), then wait for all;
+    one still there after `timeout` seconds is killed."""
+    for process in processes:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+    for process in processes:
+        try:
+            process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
 
 
 def descendants(pid: int) -> list[int]:

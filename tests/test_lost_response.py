@@ -28,7 +28,7 @@ import pytest
 from django.conf import settings
 
 from tests.budget_race import drop, own_database
-from tests.studio_process import REPO, manage, studio_environment
+from tests.studio_process import REPO, manage, stop, studio_environment
 
 PASSWORD = "lost-response-password"  # a throwaway person on a throwaway database
 FORM = {
@@ -136,14 +136,7 @@ def studio(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Studio]:
         studio.wait_for(lambda: serving(studio.url), "the web process to answer", timeout=60)
         yield studio
     finally:
-        for process in processes:
-            process.terminate()
-        for process in processes:
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        stop(processes, timeout=20)
         if dropped:
             drop(database_url, dropped)
 

@@ -28,6 +28,9 @@ from tests.studio_process import (
     wait_for,
     wait_until_serving,
 )
+from tests.studio_process import (
+    stop as stop_processes,
+)
 
 DEBUG_PAGE_SIGNS = ("Traceback", "URLconf", "DEBUG = True", "Django tried these URL patterns")
 
@@ -57,13 +60,7 @@ class Served:
 
 def stop(process: subprocess.Popen) -> None:
     tree = descendants(process.pid)
-    if process.poll() is None:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+    stop_processes([process])
     for pid in tree:  # our own processes, should any have outlived the test
         if alive(pid):
             os.kill(pid, signal.SIGKILL)
