@@ -131,7 +131,8 @@ def copy_files(
     source: Path, target: Path, *, written_since: float = 0.0, earlier: Path | None = None
 ) -> None:
     """Copy the tree under `source`: every file, or only those modified since `written_since`
-    (overwriting the first pass's copy). A file deleted while it is copied is skipped."""
+    and changed since the first pass copied them (a copy replaced, never a link to the earlier
+    backup). A file deleted while it is copied is skipped."""
     for directory, _, names in os.walk(source):
         relative = Path(directory).relative_to(source)
         (target / relative).mkdir(parents=True, exist_ok=True)
@@ -139,8 +140,8 @@ def copy_files(
             found, copy = Path(directory) / name, target / relative / name
             try:
                 status = found.stat()
-                if status.st_mtime < written_since:
-                    continue
+                if status.st_mtime < written_since or same_file(copy, status):
+                    continue  # older than the pass, or copied (or linked) already unchanged
                 before = earlier / relative / name if earlier else None
                 if before is not None and same_file(before, status):
                     os.link(before, copy)
