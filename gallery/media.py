@@ -25,8 +25,10 @@ chooses how the bytes travel:
   a redirect, never cached, to a URL that django-storages signs and makes expire
   (AWS_QUERYSTRING_EXPIRE, 300 s by default). The signature covers the answer's headers, which
   the object store sends as if they were ours: the type, the readable file name (as an
-  attachment for a download) and `private`, so no shared cache keeps the bytes. A revoked share
-  stops at the view: no new URL is signed, and one given before dies within the expiry.
+  attachment for a download) and `private`, so no shared cache keeps the bytes. The same URL is
+  handed out for the first half of its life (gallery.object_storage), so a browser reuses the
+  tiles it has. A revoked share stops at the view: no URL is handed out, and one given before
+  dies within the expiry.
 
 Caching. The owner's browser may keep a file for a year: its name and bytes never change. A
 shared file may be stored by any cache but must be revalidated each time (`no-cache` with the
@@ -72,8 +74,12 @@ OWNER_CACHE = "private, max-age=31536000, immutable"
 SHARED_CACHE = "no-cache"
 # A signed storage URL is a short-lived secret of its own: never cache the redirect to it.
 REDIRECT_CACHE = "private, no-store"
-# What the object store says of the bytes it sends through a signed URL: for one browser only.
-SIGNED_CACHE = "private"
+# What the object store says of the bytes it sends through a signed URL. The URL is the same for a
+# while (gallery.object_storage), so a browser can reuse what it fetched: the owner's for as long
+# as the URL is handed out (OWNER_CACHE: the bytes never change); a share's by the browser's own
+# judgement, for one browser only. Either way the redirect above it is asked for every time, so
+# a revoked share reaches no kept copy.
+SIGNED_SHARED_CACHE = "private"
 # Every file we send is an image, never a page: opened on its own, it runs no script, submits
 # nothing and loads nothing but inline images. An SVG needs this; the rest get it too (GitHub
 # serves raw files so), which lets one nginx line cover every file.
@@ -111,7 +117,8 @@ def file_response(
         download or drawing, _file_name(image, variant, neutral=strip_metadata)
     )
     if not strip and not drawing and not _is_local(field):
-        return _signed_redirect(field, content_type, disposition)
+        cache = SIGNED_SHARED_CACHE if public else OWNER_CACHE
+        return _signed_redirect(field, content_type, disposition, cache)
     headers = {
         "Content-Type": content_type,
         "Content-Disposition": disposition,
@@ -143,11 +150,13 @@ def file_response(
     return streamed
 
 
-def _signed_redirect(field: FieldFile, content_type: str, disposition: str) -> HttpResponse:
+def _signed_redirect(
+    field: FieldFile, content_type: str, disposition: str, cache_control: str
+) -> HttpResponse:
     answer_headers = {
         "ResponseContentType": content_type,
         "ResponseContentDisposition": disposition,
-        "ResponseCacheControl": SIGNED_CACHE,
+        "ResponseCacheControl": cache_control,
     }
     response = HttpResponseRedirect(field.storage.url(field.name, parameters=answer_headers))
     response["Cache-Control"] = REDIRECT_CACHE

@@ -11,10 +11,12 @@ import io
 import subprocess
 import sys
 import threading
+import time
 import tracemalloc
 import zipfile
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -29,7 +31,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import content_disposition_header
 from PIL import Image as Picture
+from storages.backends.s3 import S3Storage as S3Backend
 
+from gallery import object_storage as object_storage_module
 from gallery.archive import stream_archive
 from gallery.embedding import read_metadata
 from gallery.media import MEDIA_CSP
@@ -241,7 +245,61 @@ def test_the_owner_is_sent_to_a_short_signed_url_that_keeps_the_name_and_type(
     assert answer.content == s3.read(key)
     assert answer.headers["Content-Type"] == content_type
     assert answer.headers["Content-Disposition"] == disposition
-    assert answer.headers["Cache-Control"] == "private"  # no shared cache keeps the bytes
+    # No shared cache keeps the bytes; the owner's browser keeps them under this URL.
+    assert answer.headers["Cache-Control"] == "private, max-age=31536000, immutable"
+
+
+def test_the_same_file_gets_the_same_url_while_it_is_young_so_a_browser_reuses_it(
+    s3: Bucket, alice_client: Client, image: Image, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    signed_names: list[str] = []
+    sign = S3Backend.url
+
+    def counted(storage: Any, name: str, *args: Any, **kwargs: Any) -> str:
+        signed_names.append(name)
+        return sign(storage, name, *args, **kwargs)
+
+    monkeypatch.setattr(S3Backend, "url", counted)
+
+    def location(view: str, **asked: str) -> str:
+        return alice_client.get(reverse(view, args=[image.uuid]), asked)["Location"]
+
+    first = location("image_thumbnail")
+    assert location("image_thumbnail") == first  # a second gallery page: the same address
+    assert signed_names == [image.thumbnail.name]  # signed once
+    assert fetch(first).content == s3.read(image.thumbnail.name)
+    # Another file, or other answer headers, is another URL.
+    assert location("image_grid") != first
+    assert location("image_original") != location("image_original", download="1")
+    assert len(signed_names) == 4
+
+    # Half its life on (150 of 300 s), a URL is no longer handed out: a new one is signed.
+    signed_at = time.time()
+    monkeypatch.setattr(
+        object_storage_module, "time", SimpleNamespace(time=lambda: signed_at + 151)
+    )
+    renewed = location("image_thumbnail")
+    assert signed_names[4:] == [image.thumbnail.name]
+    assert fetch(renewed).content == s3.read(image.thumbnail.name)
+    location("image_thumbnail")
+    assert len(signed_names) == 5  # and then reused
+    # A clock set back never hands out a URL signed "in the future".
+    monkeypatch.setattr(object_storage_module, "time", SimpleNamespace(time=lambda: signed_at - 60))
+    location("image_thumbnail")
+    assert len(signed_names) == 6
+
+
+def test_the_urls_kept_for_reuse_are_bounded_the_least_recent_dropped(
+    s3: Bucket, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(object_storage_module, "SIGNED_URLS_KEPT", 3)
+    for n in range(4):
+        default_storage.url(f"originals/{n}.png")
+    default_storage.url("originals/1.png")  # handed out again: the most recent
+    default_storage.url("originals/4.png")
+
+    kept = [asked[0] for asked in default_storage._signed_urls]
+    assert kept == ["originals/3.png", "originals/1.png", "originals/4.png"]
 
 
 def test_the_name_of_a_download_survives_the_object_store(
