@@ -172,16 +172,34 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     items[:] = [item for item in items if item not in browser_tests] + browser_tests
 
 
-@pytest.fixture
-def shipped_models_kept(django_db_setup: None, django_db_blocker: Any) -> Iterator[None]:
-    """For a test on `transactional_db`, named before it: that fixture ends by emptying every
-    table, the models the data migrations shipped too, which the tests after it expect (the
-    migration tests edit them). Put back after the emptying, so a later test finds them."""
+def kept_shipped_models(django_db_blocker: Any) -> Iterator[str]:
+    """The models the data migrations shipped, as rows to put back (yielded), put back at the end.
+
+    A test on `transactional_db` ends by emptying every table, those rows too; the tests after it
+    expect them (the migration tests edit them)."""
     from imagegen.models import ImageModel
 
     with django_db_blocker.unblock():
         shipped = serializers.serialize("json", ImageModel.objects.all())
-    yield
+    yield shipped
     with django_db_blocker.unblock():
-        for row in serializers.deserialize("json", shipped):
-            row.save()
+        put_back(shipped)
+
+
+def put_back(shipped: str) -> None:
+    for row in serializers.deserialize("json", shipped):
+        row.save()
+
+
+@pytest.fixture
+def shipped_models_kept(django_db_setup: None, django_db_blocker: Any) -> Iterator[str]:
+    """For one test on `transactional_db`, named before it: the shipped models are put back after
+    its emptying, so a later test finds them."""
+    yield from kept_shipped_models(django_db_blocker)
+
+
+@pytest.fixture(scope="module")
+def shipped_models(django_db_setup: None, django_db_blocker: Any) -> Iterator[str]:
+    """For a module of tests on `transactional_db`: the shipped models as rows (a test may put
+    them back with put_back before it starts), put back once the module is done."""
+    yield from kept_shipped_models(django_db_blocker)

@@ -8,18 +8,16 @@ tests run on PostgreSQL, whose indexes are not triggers (the trigger check is sk
 """
 
 import datetime
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from django.core import serializers
 from django.db import connection
 
 from gallery.search import search_images
-from imagegen.models import ImageModel
 from tests.migration_steps import migrate, migrate_to_latest
 
-pytestmark = pytest.mark.django_db(transaction=True)
+# Each test ends by emptying every table: the shipped models are put back after the module.
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("shipped_models")]
 
 # As a deployment is before this release: imagegen's 0007 (jobs' endpoints) came with it.
 BEFORE = [("gallery", "0006_image_formats_gif_svg"), ("imagegen", "0006_model_schemas")]
@@ -59,19 +57,6 @@ KEPT = [
     "created_at",
 ]
 CREATED = datetime.datetime(2026, 3, 1, 12, 0, tzinfo=datetime.UTC)
-
-
-@pytest.fixture(autouse=True, scope="module")
-def shipped_models_put_back(django_db_setup: None, django_db_blocker: Any) -> Iterator[None]:
-    """Each test here ends by emptying every table (transaction=True), the rows the data
-    migrations made too: put the shipped models back once they are done, as the tests that run
-    later found them (tests/test_migrations.py edits them)."""
-    with django_db_blocker.unblock():
-        shipped = serializers.serialize("json", ImageModel.objects.all())
-    yield
-    with django_db_blocker.unblock():
-        for row in serializers.deserialize("json", shipped):
-            row.save()
 
 
 @pytest.fixture

@@ -7,18 +7,16 @@ the collection (hiding the prompt), a revoked link; then comparisons and a link 
 """
 
 import datetime
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from django.core import serializers
 from django.db import IntegrityError, transaction
 
-from imagegen.models import ImageModel
 from tests.migration_steps import migrate, migrate_to_latest
 from tests.test_gallery_migration_0007 import image_row
 
-pytestmark = pytest.mark.django_db(transaction=True)
+# Each test ends by emptying every table: the shipped models are put back after the module.
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("shipped_models")]
 
 BEFORE = [("gallery", "0007_edits_uploads_and_lineage"), ("imagegen", "0007_edits_and_references")]
 AFTER = [("gallery", "0008_comparisons")]
@@ -36,18 +34,6 @@ LINK_FIELDS = [
     "view_count",
     "created_at",
 ]
-
-
-@pytest.fixture(autouse=True, scope="module")
-def shipped_models_put_back(django_db_setup: None, django_db_blocker: Any) -> Iterator[None]:
-    """Each test here ends by emptying every table (transaction=True): put the shipped models
-    back once they are done, as the tests that run later found them."""
-    with django_db_blocker.unblock():
-        shipped = serializers.serialize("json", ImageModel.objects.all())
-    yield
-    with django_db_blocker.unblock():
-        for row in serializers.deserialize("json", shipped):
-            row.save()
 
 
 @pytest.fixture

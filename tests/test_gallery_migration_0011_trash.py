@@ -15,12 +15,12 @@ from tests.test_gallery_migration_0007 import (
     TRIGGERS,
     assert_search_works,
     image_row,
-    shipped_models_put_back,  # noqa: F401 (an autouse fixture, shared)
     snapshot,
     triggers,
 )
 
-pytestmark = pytest.mark.django_db(transaction=True)
+# Each test ends by emptying every table: the shipped models are put back after the module.
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("shipped_models")]
 
 BEFORE = [("gallery", "0010_ratings")]
 AFTER = [("gallery", "0011_trash")]

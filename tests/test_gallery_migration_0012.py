@@ -10,10 +10,10 @@ from tests.migration_steps import migrate, migrate_to_latest
 from tests.test_gallery_migration_0007 import (
     PROMPTS,
     image_row,
-    shipped_models_put_back,  # noqa: F401 (an autouse fixture, shared)
 )
 
-pytestmark = pytest.mark.django_db(transaction=True)
+# Each test ends by emptying every table: the shipped models are put back after the module.
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("shipped_models")]
 
 BEFORE = [("gallery", "0011_trash")]
 AFTER = [("gallery", "0012_smart_collections")]

@@ -15,11 +15,11 @@ from tests.test_gallery_migration_0007 import (
     assert_search_works,
     found,
     image_row,
-    shipped_models_put_back,  # noqa: F401 (an autouse fixture, shared)
     triggers,
 )
 
-pytestmark = pytest.mark.django_db(transaction=True)
+# Each test ends by emptying every table: the shipped models are put back after the module.
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("shipped_models")]
 
 IMAGEGEN = "0010_costs_budgets_and_keys"  # the jobs as gallery 0013 found them
 

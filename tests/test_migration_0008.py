@@ -2,15 +2,13 @@
 without losing an administrator's edits; presets get their table. Run from 0007 with edited
 rows, forward, and back again."""
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from django.core import serializers
 from django.db import connection
 
 from imagegen.catalogue import schema_errors, shipped_model
-from imagegen.models import ImageModel
+from tests.conftest import put_back
 from tests.migration_steps import migrate, migrate_to_latest
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -21,23 +19,9 @@ OLD_ENTRY = {"name": "response_format", "kind": "choice", "label": "Response for
              "choices": ["url", "b64_json"], "default": "url", "send_default": True}  # fmt: skip
 
 
-@pytest.fixture(scope="module")
-def shipped_rows(django_db_setup: None, django_db_blocker: Any) -> Iterator[str]:
-    """Each test here ends by emptying every table (transaction=True), the rows the data
-    migrations made too: each test starts from them, and they are put back at the end, as the
-    tests that run later expect to find them (tests/test_migrations.py edits them)."""
-    with django_db_blocker.unblock():
-        shipped = serializers.serialize("json", ImageModel.objects.all())
-    yield shipped
-    with django_db_blocker.unblock():
-        for row in serializers.deserialize("json", shipped):
-            row.save()
-
-
 @pytest.fixture
-def old_apps(shipped_rows: str) -> Any:
-    for row in serializers.deserialize("json", shipped_rows):
-        row.save()
+def old_apps(shipped_models: str) -> Any:
+    put_back(shipped_models)  # each test starts from them: the one before emptied every table
     apps = migrate(BEFORE)
     yield apps
     migrate_to_latest()

@@ -6,9 +6,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from django.core import serializers
 
-from imagegen.models import ImageModel
 from tests.migration_steps import migrate, migrate_to_latest
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -17,20 +15,8 @@ BEFORE = [("imagegen", "0008_presets_and_advanced_parameters")]
 AFTER = [("imagegen", "0009_people_time_zones")]
 
 
-@pytest.fixture(scope="module")
-def shipped_rows(django_db_setup: None, django_db_blocker: Any) -> Iterator[str]:
-    """A transactional test ends by emptying every table, the catalogue rows the data migrations
-    made too: they are put back once the module is done, as later tests expect them."""
-    with django_db_blocker.unblock():
-        shipped = serializers.serialize("json", ImageModel.objects.all())
-    yield shipped
-    with django_db_blocker.unblock():
-        for row in serializers.deserialize("json", shipped):
-            row.save()
-
-
 @pytest.fixture
-def old_apps(shipped_rows: str) -> Iterator[Any]:
+def old_apps(shipped_models: str) -> Iterator[Any]:
     yield migrate(BEFORE)
     migrate_to_latest()
 

@@ -13,10 +13,10 @@ from imagegen.costs.rules import actual_cost
 from tests.migration_steps import migrate, migrate_to_latest
 from tests.test_gallery_migration_0007 import (
     image_row,
-    shipped_models_put_back,  # noqa: F401 (an autouse fixture, shared)
 )
 
-pytestmark = pytest.mark.django_db(transaction=True)
+# Each test ends by emptying every table: the shipped models are put back after the module.
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("shipped_models")]
 
 BEFORE = [("imagegen", "0009_people_time_zones"), ("gallery", "0012_smart_collections")]
 AFTER = [("imagegen", "0010_costs_budgets_and_keys"), ("gallery", "0013_image_costs")]

@@ -17,11 +17,11 @@ from tests.test_gallery_migration_0007 import (
     assert_search_works,
     found,
     image_row,
-    shipped_models_put_back,  # noqa: F401 (an autouse fixture, shared)
     triggers,
 )
 
-pytestmark = pytest.mark.django_db(transaction=True)
+# Each test ends by emptying every table: the shipped models are put back after the module.
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("shipped_models")]
 
 BEFORE = [("imagegen", "0011_jobs_on_own_keys"), ("gallery", "0014_search_triggers_after_costs")]
 AFTER = [("imagegen", "0012_submit_tokens"), ("gallery", "0015_pending_files_and_file_access")]

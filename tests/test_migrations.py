@@ -13,7 +13,8 @@ from django.db.migrations.executor import MigrationExecutor
 from imagegen.catalogue import resolve, schema_errors, shipped_model
 from tests.migration_steps import migrate
 
-pytestmark = pytest.mark.django_db(transaction=True)
+# Each test ends by emptying every table: the shipped models are put back after the module.
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("shipped_models")]
 
 AFTER = [("imagegen", "0006_model_schemas")]
 LATEST = [("imagegen", "0008_presets_and_advanced_parameters")]

@@ -10,8 +10,6 @@ user would; each one signs up its own user, so they share nothing but the server
 
 import os
 import shutil
-import signal
-import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,7 +18,14 @@ import pytest
 from playwright.sync_api import Browser, expect
 
 from tests.browser.tour import Tour, take_tour
-from tests.studio_process import REPO, free_port, serve, studio_environment, wait_until_serving
+from tests.studio_process import (
+    REPO,
+    free_port,
+    serve,
+    stop,
+    studio_environment,
+    wait_until_serving,
+)
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
@@ -59,18 +64,6 @@ def browser_studio_environment(root: Path) -> dict[str, str]:
         PYTHONUNBUFFERED="1",
         LOG_LEVEL="INFO",  # the offline provider logs what it received
     )
-
-
-def stop(processes: list[subprocess.Popen]) -> None:
-    for process in processes:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)  # running jobs get their grace
-    for process in processes:
-        try:
-            process.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 @pytest.fixture(scope="session")
