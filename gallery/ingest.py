@@ -152,18 +152,14 @@ def store_image(
 def write_exactly(storage: Storage, key: str, content: bytes) -> None:
     """Write `content` under `key`, the name recorded, and under no other.
 
-    A storage that does not overwrite (FileSystemStorage, or S3 with AWS_S3_FILE_OVERWRITE off)
-    saves under another name when the key is taken, and that name would be recorded nowhere.
-    Keys are new UUIDs, so a clash means something is wrong: refuse rather than rename."""
-    overwrites = getattr(storage, "file_overwrite", False) or getattr(
-        storage, "_allow_overwrite", False
-    )
-    if not overwrites and storage.exists(key):
-        raise FileExistsError(f"storage key {key} is already taken")
+    A storage that does not overwrite (FileSystemStorage, or our S3 storage) saves under another
+    name when the key is taken, and that name would be recorded nowhere. Keys are new UUIDs, so a
+    clash means something is wrong: refuse rather than rename. The storage looks before it writes
+    (one HEAD on S3); looking here as well would only ask twice."""
     saved = storage.save(key, ContentFile(content), max_length=Image.file.field.max_length)
     if saved != key:
-        storage.delete(saved)  # taken in between: never leave a name nothing records
-        raise FileExistsError(f"storage saved {key} as {saved}")
+        storage.delete(saved)  # taken: never leave a name nothing records
+        raise FileExistsError(f"storage key {key} is taken (saved as {saved})")
 
 
 def _stack_root(generation: Generation) -> int | None:

@@ -179,6 +179,26 @@ def test_a_jobs_images_and_their_renditions_are_kept_in_the_bucket(
     assert not media_root.exists()  # nothing went to the local disk
 
 
+def test_each_file_is_looked_for_once_before_it_is_written(
+    s3: Bucket, alice: User, make_image, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    looked_for: list[str] = []
+    look = S3Backend.exists
+
+    def counted(storage: Any, name: str) -> bool:
+        looked_for.append(name)
+        return look(storage, name)
+
+    monkeypatch.setattr(S3Backend, "exists", counted)
+
+    image = make_image(alice)
+
+    # One HEAD a file, the storage's own.
+    assert sorted(looked_for) == sorted(
+        field.name for field in (image.file, image.thumbnail, image.grid)
+    )
+
+
 def test_an_upload_is_kept_byte_for_byte_in_the_bucket(s3: Bucket, alice_client: Client) -> None:
     data = png_bytes(80, 60, "orange")
     upload = SimpleUploadedFile("orange.png", data, content_type="image/png")
