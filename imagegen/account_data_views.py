@@ -1,6 +1,7 @@
 """A person's own data, from their settings page: "Download everything" (one zip, streamed, of
 every image they keep with its metadata: gallery.export) and "Delete my account" (after their
-password, everything of theirs: imagegen.account_deletion)."""
+password, everything of theirs: imagegen.account_deletion; wrong passwords are limited as at
+sign-in: imagegen.password_attempts)."""
 
 from django import forms
 from django.contrib.auth import logout
@@ -9,11 +10,12 @@ from django.contrib.auth.models import User
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods
 
 from gallery.export import stream_export
+from imagegen import password_attempts
 from imagegen.account_deletion import delete_account
 
 
@@ -37,16 +39,31 @@ class DeleteAccountForm(forms.Form):
         error_messages={"required": gettext_lazy("Type your password to delete your account.")},
     )
 
-    def __init__(self, user: User, *args, **kwargs) -> None:
+    def __init__(self, request: HttpRequest, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.user = user
+        self.user: User = request.user
+        self.address = password_attempts.client_address(request)
+        self.wait: int | None = None  # seconds, when too many wrong passwords were tried
 
     def clean_password(self) -> str:
         password = self.cleaned_data["password"]
+        username = self.user.get_username()
+        self.wait = password_attempts.attempt(
+            username, self.address, password_attempts.DELETE_ACCOUNT
+        )
+        if self.wait is not None:  # the password is not checked
+            count = password_attempts.minutes(self.wait)
+            message = ngettext(
+                "Too many wrong passwords. Try again in %(count)d minute. Nothing was deleted.",
+                "Too many wrong passwords. Try again in %(count)d minutes. Nothing was deleted.",
+                count,
+            )
+            raise forms.ValidationError(message % {"count": count}, code="too_many_attempts")
         if not self.user.check_password(password):
             raise forms.ValidationError(
                 gettext_lazy("That is not your password. Nothing was deleted.")
             )
+        password_attempts.forget(username, self.address)
         return password
 
 
@@ -54,7 +71,7 @@ class DeleteAccountForm(forms.Form):
 @require_http_methods(["GET", "POST"])
 def delete_my_account(request: HttpRequest) -> HttpResponse:
     """GET asks (with what will go); POST, with the right password, deletes everything."""
-    form = DeleteAccountForm(request.user, request.POST or None)
+    form = DeleteAccountForm(request, request.POST or None)
     if request.method == "POST" and form.is_valid():
         delete_account(request.user)
         logout(request)
@@ -65,7 +82,8 @@ def delete_my_account(request: HttpRequest) -> HttpResponse:
         "jobs": request.user.generations.count(),
     }
     status = 400 if request.method == "POST" else 200
-    return render(request, "registration/account_delete.html", context, status=status)
+    response = render(request, "registration/account_delete.html", context, status=status)
+    return response if form.wait is None else password_attempts.too_many(response, form.wait)
 
 
 @login_not_required

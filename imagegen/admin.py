@@ -369,5 +369,6 @@ class PresetAdmin(admin.ModelAdmin):
     readonly_fields = ["id", "created_at", "updated_at"]
 
 
-# Each person's profile, budgets, limits and own key: admin_people.py (its registrations).
-from imagegen import admin_people  # noqa: E402, F401
+# Each person's profile, budgets, limits and own key: admin_people.py (its registrations); wrong
+# passwords, and the limit on the admin's own sign-in: admin_password_attempts.py.
+from imagegen import admin_password_attempts, admin_people  # noqa: E402, F401

@@ -257,8 +257,25 @@ if SECURE_HSTS_PRELOAD and not (SECURE_HSTS_SECONDS >= YEAR and SECURE_HSTS_INCL
         "SECURE_HSTS_INCLUDE_SUBDOMAINS on: the preload lists take nothing less."
     )
 SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
-if env_bool("BEHIND_TLS_PROXY", False):
+# Behind our nginx (deploy/nginx.conf): trust its X-Forwarded-Proto, and the address it appends
+# to X-Forwarded-For as the client's (imagegen/password_attempts.py).
+BEHIND_TLS_PROXY = env_bool("BEHIND_TLS_PROXY", False)
+if BEHIND_TLS_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# Password guessing (sign-in, "Delete my account"; imagegen/password_attempts.py): wrong passwords
+# counted over a sliding window of this many seconds, in the database (every process sees them).
+PASSWORD_ATTEMPT_WINDOW = env_number("PASSWORD_ATTEMPT_WINDOW", 900, int)
+# Wrong passwords for one account from one address within the window; 0: no such limit.
+PASSWORD_ATTEMPTS_PER_ADDRESS = env_number("PASSWORD_ATTEMPTS_PER_ADDRESS", 5, int)
+# For one account from all addresses: stops a guesser who rotates addresses; 0: no such limit.
+PASSWORD_ATTEMPTS_PER_ACCOUNT = env_number("PASSWORD_ATTEMPTS_PER_ACCOUNT", 20, int)
+# From one address over all accounts (credential stuffing); 0: no such limit.
+PASSWORD_ATTEMPTS_PER_ADDRESS_ALL_ACCOUNTS = env_number(
+    "PASSWORD_ATTEMPTS_PER_ADDRESS_ALL_ACCOUNTS", 50, int
+)
+if PASSWORD_ATTEMPT_WINDOW < 1:
+    raise ImproperlyConfigured("PASSWORD_ATTEMPT_WINDOW must be at least 1 (second).")
 
 SECURE_CSP = {
     "default-src": ["'self'"],

@@ -1,6 +1,6 @@
 """The generation app's data: the model catalogue (catalogue.py), the jobs (jobs.py), saved
 presets (presets.py), each person's profile (people.py: their time zone), their budgets and limits
-(allowances.py) and their own API key (keys.py)."""
+(allowances.py) and their own API key (keys.py); wrong passwords (password_attempts.py)."""
 
 from imagegen.models.allowances import Allowance, AllowanceQuerySet, Limits
 from imagegen.models.catalogue import (
@@ -19,6 +19,7 @@ from imagegen.models.jobs import (
     WorkerProcess,
 )
 from imagegen.models.keys import KeyUnreadable, PersonalKey
+from imagegen.models.password_attempts import FailedPasswordAttempt, FailedPasswordAttemptQuerySet
 from imagegen.models.people import Profile
 from imagegen.models.presets import Preset, PresetQuerySet
 
@@ -28,6 +29,8 @@ __all__ = [
     "UNFINISHED",
     "Allowance",
     "AllowanceQuerySet",
+    "FailedPasswordAttempt",
+    "FailedPasswordAttemptQuerySet",
     "Generation",
     "GenerationQuerySet",
     "ImageModel",

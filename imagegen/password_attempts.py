@@ -1,0 +1,150 @@
+"""How many passwords may be guessed: the only code that knows the policy, and the sign-in form
+and page that apply it ("Delete my account" applies it too: imagegen/account_data_views.py).
+
+Wrong passwords are rows (FailedPasswordAttempt), so the limits hold across every web process
+and machine. Within a sliding window of PASSWORD_ATTEMPT_WINDOW seconds, a password is not even
+checked once there were PASSWORD_ATTEMPTS_PER_ADDRESS wrong ones for that account from that
+address, PASSWORD_ATTEMPTS_PER_ACCOUNT for it from anywhere (a guesser who changes addresses
+still stops; locking a person out takes many guesses and lasts only the window), or
+PASSWORD_ATTEMPTS_PER_ADDRESS_ALL_ACCOUNTS from that address for any accounts (credential
+stuffing). A right password forgets that account's failures from that address. The count is
+shared by sign-in and "Delete my account": both guess the same password.
+"""
+
+import ipaddress
+import logging
+import math
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.views import LoginView
+from django.core.exceptions import ValidationError
+from django.forms import Form
+from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
+from django.utils.translation import ngettext
+from django.views.decorators.debug import sensitive_variables
+
+from imagegen.models import FailedPasswordAttempt
+
+logger = logging.getLogger(__name__)
+
+SIGN_IN = FailedPasswordAttempt.Purpose.SIGN_IN
+DELETE_ACCOUNT = FailedPasswordAttempt.Purpose.DELETE_ACCOUNT
+USERNAME_LENGTH = FailedPasswordAttempt._meta.get_field("username").max_length
+
+
+def client_address(request: HttpRequest) -> str | None:
+    """The address a request came from: REMOTE_ADDR or, behind our nginx (BEHIND_TLS_PROXY), the
+    last X-Forwarded-For entry: the one nginx appended. The entries before it are whatever the
+    client sent, so they are never read. None when it is not an IP address."""
+    address = request.META.get("REMOTE_ADDR", "")
+    if settings.BEHIND_TLS_PROXY and (forwarded := request.META.get("HTTP_X_FORWARDED_FOR")):
+        address = forwarded.rsplit(",", 1)[-1]
+    try:
+        ip = ipaddress.ip_address(address.strip())
+    except ValueError:
+        return None
+    # An IPv4 client of a dual-stack socket (::ffff:192.0.2.1) counts as itself.
+    return str(getattr(ip, "ipv4_mapped", None) or ip)
+
+
+def normalised(username: str) -> str:
+    """The account as counted: "Alice " and "alice" are guesses at the same one."""
+    return username.strip().casefold()[:USERNAME_LENGTH]
+
+
+def attempt(username: str, address: str | None, purpose: str) -> int | None:
+    """Counts a password attempt, as a failure until forget() says the password was right.
+    Returns None when the password may be checked, else the seconds to wait: then the password
+    must not be checked at all, and this attempt is not counted (a refusal does not prolong the
+    lock). Counting before checking lets guesses sent at the same moment see each other."""
+    username = normalised(username)
+    window = timedelta(seconds=settings.PASSWORD_ATTEMPT_WINDOW)
+    FailedPasswordAttempt.objects.filter(attempted_at__lte=timezone.now() - window).delete()
+    this = FailedPasswordAttempt.objects.create(username=username, address=address, purpose=purpose)
+    lock_ends = _lock_ends(username, address, window)
+    if lock_ends is None:
+        return None
+    this.delete()
+    wait = max(1, math.ceil((lock_ends - timezone.now()).total_seconds()))
+    logger.warning(
+        "Too many wrong passwords: %s refused for %r from %s for %d s",
+        purpose, username, address, wait,
+    )  # fmt: skip
+    return wait
+
+
+def _lock_ends(username: str, address: str | None, window: timedelta) -> datetime | None:
+    """When no limit would refuse the attempt just counted any more (None: none refuses it).
+    A limit of n refuses the (n+1)-th attempt in the window, until the n-th before it is old."""
+    recent = FailedPasswordAttempt.objects.since(timezone.now() - window)
+    limits = [
+        (recent.filter(username=username, address=address), settings.PASSWORD_ATTEMPTS_PER_ADDRESS),
+        (recent.filter(username=username), settings.PASSWORD_ATTEMPTS_PER_ACCOUNT),
+        (recent.filter(address=address), settings.PASSWORD_ATTEMPTS_PER_ADDRESS_ALL_ACCOUNTS),
+    ]
+    ends = [
+        nth_before + window
+        for attempts, limit in limits
+        if limit and (nth_before := attempts.nth_newest_time(limit + 1))
+    ]
+    return max(ends, default=None)
+
+
+def forget(username: str, address: str | None) -> None:
+    """After a right password: that account's failures from that address no longer count."""
+    FailedPasswordAttempt.objects.filter(username=normalised(username), address=address).delete()
+
+
+def minutes(seconds: int) -> int:
+    return math.ceil(seconds / 60)
+
+
+def too_many(response: HttpResponse, seconds: int) -> HttpResponse:
+    """A page that refused a password unchecked: 429, and when to try again."""
+    response.status_code = 429
+    response["Retry-After"] = str(seconds)
+    return response
+
+
+class LimitedSignIn(Form):
+    """Mixed into Django's sign-in forms (this page's, the admin's): while guessing is refused
+    the password is not checked at all, so a refusal costs no hashing and tells nothing."""
+
+    request: HttpRequest
+    wait: int | None = None  # seconds, when refused
+
+    @sensitive_variables()
+    def clean(self) -> dict[str, Any]:
+        username = self.cleaned_data.get("username")
+        if username is None or not self.cleaned_data.get("password"):
+            return super().clean()  # a field is missing: there is nothing to check
+        address = client_address(self.request)
+        self.wait = attempt(username, address, SIGN_IN)
+        if self.wait is not None:
+            count = minutes(self.wait)
+            message = ngettext(
+                "Too many attempts to sign in. Try again in %(count)d minute.",
+                "Too many attempts to sign in. Try again in %(count)d minutes.",
+                count,
+            )
+            raise ValidationError(message % {"count": count}, code="too_many_attempts")
+        cleaned = super().clean()  # a wrong password raises: it stays counted
+        forget(username, address)
+        return cleaned
+
+
+class SignInForm(LimitedSignIn, AuthenticationForm):
+    pass
+
+
+class SignInView(LoginView):
+    form_class = SignInForm
+    redirect_authenticated_user = True
+
+    def form_invalid(self, form: SignInForm) -> HttpResponse:
+        response = super().form_invalid(form)
+        return too_many(response, form.wait) if form.wait is not None else response
