@@ -23,9 +23,8 @@ one process of 8 threads) twice in turn, on the same data:
   starts, so nothing is kept and every request is signed anew (the answer headers are today's);
 - **now**: the server as it ships.
 
-Both serve the pages with the bucket's origin added to the CSP's img-src if it is not there: the
-studio's own (`'self' data:`) makes Chromium refuse every tile redirected to the bucket, and the
-run says so when it had to add it.
+Both serve the pages with the studio's own policy, whose img-src names the bucket's origin
+(gallery.object_storage.BucketImagesAllowed); without it Chromium refuses every tile.
 
 For each, a fresh Chromium context (an empty cache), signed in by a session cookie, visits
 /images/ K times (page.goto of the same address), scrolling each tile that has not loaded into
@@ -71,15 +70,10 @@ TIMEOUT_MS = 60_000
 # Both variants start the web process through this (`python -c`, from the repository, with the
 # arguments of `python -m imagegen.serving.web`), set in granian's master before its workers are
 # forked from it. `kept`: gallery.object_storage.SIGNED_URLS_KEPT (0: every request signs anew,
-# as before). `origin`: the bucket's, added to the pages' CSP img-src; the studio's own
-# ('self' data:, imagegen/settings.py) makes Chromium refuse every tile redirected to the bucket,
-# and not one would load (bench/README.md).
+# as before).
 LAUNCHER = """import os, sys
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "imagegen.settings")
-from django.conf import settings
 import gallery.object_storage
-if {origin!r} not in settings.SECURE_CSP["img-src"]:
-    settings.SECURE_CSP["img-src"].append({origin!r})
 kept = {kept!r}
 if kept is not None:
     gallery.object_storage.SIGNED_URLS_KEPT = kept
@@ -104,12 +98,10 @@ MODELS = ["gpt-image-2", "qwen-image", "doubao-seedream-5-0-260128"]
 class Variant(Studio):
     """The studio's web process: as it ships (`reuse`), or with no signed URL kept."""
 
-    def __init__(
-        self, name: str, reuse: bool, environment: dict[str, str], logs: Path, s3: str
-    ) -> None:
+    def __init__(self, name: str, reuse: bool, environment: dict[str, str], logs: Path) -> None:
         super().__init__(environment, logs, web_processes=1, workers=0)
         self.name = name
-        self.launcher = LAUNCHER.format(origin=s3, kept=None if reuse else 0)
+        self.launcher = LAUNCHER.format(kept=None if reuse else 0)
 
     def web_command(self, port: int) -> list[str]:
         command = super().web_command(port)  # python -m imagegen.serving.web ARGS...
@@ -262,22 +254,6 @@ def seed(environment: dict[str, str], count: int) -> tuple[list[str], tuple[str,
     return uuids, (settings.SESSION_COOKIE_NAME, session.session_key)
 
 
-def csp_allows_bucket(origin: str) -> bool:
-    """Do the studio's pages allow images from the bucket? Says so when not."""
-    from django.conf import settings
-
-    allowed = settings.SECURE_CSP.get("img-src", [])
-    if origin in allowed:
-        return True
-    print(
-        f"NOTE: the studio's CSP img-src ({' '.join(allowed)}) does not allow the bucket "
-        f"({origin}): Chromium would refuse every tile redirected there. Both variants serve "
-        "the pages with the bucket's origin added (LAUNCHER).",
-        flush=True,
-    )
-    return False
-
-
 def same_url_twice(page: Any, base: str, uuid: str) -> bool:
     """Does the studio hand out the same signed URL for one tile, asked twice a second apart?"""
     locations = []
@@ -398,10 +374,9 @@ def main() -> int:
             **s3.environment(),
         )  # fmt: skip
         uuids, cookie = seed(prepared.environment, args.images)
-        csp_allows_bucket(s3.endpoint_url)
         variants = [
-            Variant("before", False, prepared.environment, prepared.logs, s3.endpoint_url),
-            Variant("now", True, prepared.environment, prepared.logs, s3.endpoint_url),
+            Variant("before", False, prepared.environment, prepared.logs),
+            Variant("now", True, prepared.environment, prepared.logs),
         ]
 
         results = {}

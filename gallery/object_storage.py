@@ -13,13 +13,25 @@ page would download every tile again. The same file with the same answer headers
 URL for the first half of its life (AWS_QUERYSTRING_EXPIRE / 2), so a URL handed out always has at
 least half its life left. The view that redirects to it still checks access on every request and
 is never cached (gallery/media.py), so a revoked share reaches no kept URL.
+
+Pages show those files as <img> whose view redirects to the bucket, and a browser checks a
+redirect's target against the page's Content-Security-Policy: BucketImagesAllowed adds the
+bucket's origin (as botocore spells its URLs) to `img-src`, or every tile would be blocked.
 """
 
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Callable
+from functools import cached_property
 from typing import Any
+from urllib.parse import urlsplit
 
+from django.conf import settings
+from django.core.files.storage import default_storage
+from django.http import HttpRequest, HttpResponse
+from django.middleware.csp import get_nonce
+from django.utils.csp import CSP, build_policy
 from storages.backends import s3
 
 # Signed URLs a process keeps for reuse, the least recently handed out dropped first: a few
@@ -74,3 +86,28 @@ class S3Storage(s3.S3Storage):
             while len(self._signed_urls) > SIGNED_URLS_KEPT:
                 self._signed_urls.popitem(last=False)
         return url
+
+    @cached_property
+    def origin(self) -> str:
+        """Where browsers fetch this storage's files from: scheme and host of its signed URLs,
+        which botocore builds from the endpoint, the region and the addressing style."""
+        address = urlsplit(super().url("origin"))
+        return f"{address.scheme}://{address.netloc}"
+
+
+class BucketImagesAllowed:
+    """Middleware, after Django's CSP middleware in MIDDLEWARE (so it answers first): with object
+    storage, each page's policy lets images come from the bucket too."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        origin = getattr(default_storage, "origin", None)
+        if origin and settings.SECURE_CSP and CSP.HEADER_ENFORCE not in response:
+            policy = dict(settings.SECURE_CSP)
+            policy["img-src"] = [*policy.get("img-src", ["'self'"]), origin]
+            # Django's middleware leaves a policy already set alone.
+            response.headers[CSP.HEADER_ENFORCE] = build_policy(policy, get_nonce(request))
+        return response

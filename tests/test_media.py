@@ -172,11 +172,14 @@ def test_object_storage_redirects_to_a_signed_url_that_is_never_cached(
     assert parse_qs(location.query) == {
         "ResponseContentType": ["image/png"],
         "ResponseContentDisposition": [f'attachment; filename="{image.download_name()}"'],
-        "ResponseCacheControl": ["private"],
+        # The owner's browser may keep the bytes under this URL (handed out again while young).
+        "ResponseCacheControl": ["private, max-age=31536000, immutable"],
         "X-Amz-Expires": ["300"],
         "X-Amz-Signature": ["abc"],
     }
     assert response["Cache-Control"] == "private, no-store"
+    shared = file_response(request, image, "original", public=True)
+    assert parse_qs(urlsplit(shared["Location"]).query)["ResponseCacheControl"] == ["private"]
 
 
 def test_object_storage_never_hands_out_a_file_that_still_has_its_prompt(

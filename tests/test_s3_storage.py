@@ -47,6 +47,7 @@ from tests.s3_server import Bucket
 pytestmark = pytest.mark.django_db
 
 SEEDREAM = "doubao-seedream-5-0-260128"
+FILE_SYSTEM_STORAGE = "django.core.files.storage.FileSystemStorage"
 PROMPT = "夜の灯台 a lighthouse at night"  # a file name that is not ASCII
 
 
@@ -276,7 +277,8 @@ def test_the_same_file_gets_the_same_url_while_it_is_young_so_a_browser_reuses_i
     sign = S3Backend.url
 
     def counted(storage: Any, name: str, *args: Any, **kwargs: Any) -> str:
-        signed_names.append(name)
+        if name != "origin":  # the bucket's origin, for the pages' CSP (once)
+            signed_names.append(name)
         return sign(storage, name, *args, **kwargs)
 
     monkeypatch.setattr(S3Backend, "url", counted)
@@ -320,6 +322,27 @@ def test_the_urls_kept_for_reuse_are_bounded_the_least_recent_dropped(
 
     kept = [asked[0] for asked in default_storage._signed_urls]
     assert kept == ["originals/3.png", "originals/1.png", "originals/4.png"]
+
+
+def test_pages_let_the_browser_load_images_from_the_bucket(
+    s3: Bucket, alice_client: Client, image: Image, settings: Any
+) -> None:
+    """A browser checks a redirect's target against the page's policy: without the bucket's
+    origin in img-src every tile would be blocked (bench/signed_urls.py saw it in Chromium)."""
+    tile = urlsplit(alice_client.get(reverse("image_thumbnail", args=[image.uuid]))["Location"])
+    bucket = f"{tile.scheme}://{tile.netloc}"
+
+    page = alice_client.get(reverse("image_list"))
+
+    policy = dict(
+        directive.strip().split(" ", 1) for directive in page["Content-Security-Policy"].split(";")
+    )
+    assert policy["img-src"].split() == ["'self'", "data:", bucket]
+    assert policy["script-src"] == "'self'" and policy["default-src"] == "'self'"  # the rest kept
+    # Local files: the policy as written, no other origin.
+    settings.STORAGES = {**settings.STORAGES, "default": {"BACKEND": FILE_SYSTEM_STORAGE}}
+    policy = alice_client.get(reverse("image_list"))["Content-Security-Policy"]
+    assert "img-src 'self' data:;" in policy + ";"
 
 
 def test_the_name_of_a_download_survives_the_object_store(
