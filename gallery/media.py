@@ -21,7 +21,7 @@ chooses how the bytes travel:
   nginx keeps Content-Type, Content-Disposition and Cache-Control from our answer, and sets
   Content-Length, ETag and byte ranges itself; it drops other headers, hence the add_header
   lines, which must repeat MEDIA_CSP below word for word.
-- object storage (no local path: S3 through django-storages, imagegen.settings.object_storage):
+- object storage (no local path: S3 through django-storages, imagegen.environment.object_storage):
   a redirect, never cached, to a URL that django-storages signs and makes expire
   (AWS_QUERYSTRING_EXPIRE, 300 s by default). The signature covers the answer's headers, which
   the object store sends as if they were ours: the type, the readable file name (as an

@@ -5,7 +5,7 @@ The backend gives each thread its own boto3 resource (resources are not thread-s
 new session each time; a new session loads S3's service model again. A worker runs 64 threads
 (WORKER_THREADS): measured, their first calls took 479 MB and 26 s of CPU that way, and 98 MB and
 2.4 s with one session shared, each thread still getting its own resource (made under a lock: a
-session is not thread-safe either). imagegen.settings.object_storage names this class.
+session is not thread-safe either). imagegen.environment.object_storage names this class.
 
 A signed URL carries the second it was signed, so a new one for every request is a new address
 each time: a browser could never reuse the thumbnail it fetched a minute ago, and every gallery

@@ -44,7 +44,7 @@ def s3(s3_server, settings, monkeypatch: pytest.MonkeyPatch, media_root: Path) -
     """This test keeps its files in a fresh bucket: the environment a deployment would set,
     read by the settings' own object_storage(). Image FileFields use default_storage, which
     Django resets when STORAGES changes, so they follow."""
-    from imagegen.settings import object_storage
+    from imagegen.environment import object_storage
     from tests.s3_server import Bucket
 
     name = s3_server.new_bucket()

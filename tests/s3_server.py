@@ -2,7 +2,7 @@
 
     python -m tests.s3_server -- COMMAND...   start a server on a free 127.0.0.1 port with a fresh
                                                bucket, run COMMAND with the AWS_* variables that
-                                               select it (imagegen.settings.object_storage), then
+                                               select it (imagegen.environment.object_storage), then
                                                stop the server, and everything in it goes
 
 From Python, `running_server()` gives a started `Server`: `server.environment()` is the same

@@ -38,8 +38,8 @@ from gallery.archive import stream_archive
 from gallery.embedding import read_metadata
 from gallery.media import MEDIA_CSP
 from gallery.models import Image, ImageInput, PendingFile, ShareLink
+from imagegen.environment import object_storage
 from imagegen.models import Generation
-from imagegen.settings import object_storage
 from imagegen.tasks import run_generation
 from tests.conftest import png_bytes, svg_bytes
 from tests.s3_server import Bucket

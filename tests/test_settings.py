@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from imagegen.settings import database_from_url, env_bool, env_number
+from imagegen.environment import database_from_url, env_bool, env_number
 
 ROOT = Path(__file__).resolve().parent.parent
 
