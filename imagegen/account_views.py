@@ -8,6 +8,7 @@ only its last four characters, and its POST parameter is hidden from error repor
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_not_required
@@ -33,6 +34,8 @@ from imagegen.time_zones import remember_chosen
 def signup(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         return redirect("generate")
+    if not settings.SIGNUP_OPEN:  # accounts are made by administrators, in admin
+        return render(request, "registration/signup_closed.html", status=403)
     form = UserCreationForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         user = form.save()

@@ -28,6 +28,10 @@ DEBUG = env_bool("DEBUG", False)
 SECRET_KEY_FILE = Path(env_str("SECRET_KEY_FILE", str(BASE_DIR / ".state" / "secret-key")))
 SECRET_KEY = env_str("SECRET_KEY") or secret_key_from_file(SECRET_KEY_FILE)
 
+# Anyone who reaches the site may make an account (a home studio). A team's studio turns this off:
+# administrators make the accounts in admin, and the sign-up page says to ask one of them.
+SIGNUP_OPEN = env_bool("SIGNUP_OPEN", True)
+
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
 

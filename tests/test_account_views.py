@@ -65,3 +65,28 @@ def test_sign_out_refuses_get(alice_client: Client) -> None:
 def test_the_language_can_be_changed_signed_out(client: Client, db) -> None:
     response = client.post(reverse("set_language"), {"language": "ja", "next": "/accounts/login/"})
     assert response.status_code == 302
+
+
+def test_with_sign_up_closed_nobody_makes_an_account_and_the_pages_say_whom_to_ask(
+    client: Client, db, settings
+) -> None:
+    settings.SIGNUP_OPEN = False
+
+    page = client.get(reverse("signup"))
+    sent = client.post(
+        reverse("signup"), {"username": "mallory", "password1": PASSWORD, "password2": PASSWORD}
+    )
+    login = client.get(reverse("login")).content.decode()
+    deleted = client.get(reverse("account_deleted")).content.decode()
+
+    assert page.status_code == sent.status_code == 403
+    assert "made by its administrators" in page.content.decode()
+    assert not User.objects.filter(username="mallory").exists()
+    assert reverse("signup") not in login and reverse("signup") not in deleted
+    assert "Ask one of the studio's administrators for an account." in login
+
+
+def test_with_sign_up_open_the_sign_in_page_offers_it(client: Client, db) -> None:
+    login = client.get(reverse("login")).content.decode()
+
+    assert f'href="{reverse("signup")}"' in login
