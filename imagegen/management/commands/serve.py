@@ -8,6 +8,7 @@ imagegen/serving/supervisor.py until SIGTERM or Ctrl-C. --web-only and --workers
 half, for a service manager that runs them as two units.
 """
 
+import logging
 import signal
 import socket
 import sys
@@ -19,7 +20,10 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connections
 
 from imagegen.management.commands.run_workers import positive_int
+from imagegen.serving.connections import connections_needed, shortfall
 from imagegen.serving.supervisor import Child, Supervisor
+
+logger = logging.getLogger(__name__)
 
 KILL_AFTER = 15.0  # seconds past the workers' own grace before they are killed
 
@@ -74,7 +78,14 @@ class Command(BaseCommand):
             call_command("migrate", interactive=False, verbosity=0)
             if web:
                 call_command("collectstatic", interactive=False, verbosity=0)
-            connections.close_all()  # the supervisor itself needs none
+        needed = connections_needed(
+            web_processes=options["web_processes"] if web else 0,
+            web_threads=options["web_threads"],
+            workers=workers,
+        )
+        if warning := shortfall(needed):
+            logger.warning(warning)  # on the terminal, or in the journal as JSON
+        connections.close_all()  # the supervisor itself needs none
         children = []
         if web:
             children.append(self.web_server(options))
