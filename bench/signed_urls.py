@@ -1,5 +1,5 @@
 """What reusing signed S3 URLs saves a browser: the tiles a gallery visit fetches from the bucket,
-with a new signed URL for every request (before) and the same URL handed out again (now).
+with a new signed URL for every request (before) and one signed as of its window's start (now).
 
 Run by hand from the project root (needs /usr/bin/chromium and Playwright from the test extra):
     .venv/bin/python bench/signed_urls.py                  # 60 images, 3 visits of each variant
@@ -17,11 +17,12 @@ and media in a temporary directory, migrated and collected as tests/scale_studio
 scale run's), makes one person's images through the real ingest path (gallery.ingest.ingest_image
 with a Generation: photograph-like PNGs of 0.8-0.9 MB at four aspect ratios, whose grid renditions
 weigh 22-32 KB), then serves it with the production web server (`python -m imagegen.serving.web`,
-one process of 8 threads) twice in turn, on the same data:
+two processes of 8 threads) twice in turn, on the same data:
 
-- **before**: the same server with `gallery.object_storage.SIGNED_URLS_KEPT = 0` set before it
-  starts, so nothing is kept and every request is signed anew (the answer headers are today's);
-- **now**: the server as it ships.
+- **before**: the same server with botocore's own clock put back before it starts, so every
+  request is signed at its own second, as before (the answer headers are today's);
+- **now**: the server as it ships: URLs signed as of the start of a window of half their life,
+  the same from either process.
 
 Both serve the pages with the studio's own policy, whose img-src names the bucket's origin
 (gallery.object_storage.BucketImagesAllowed); without it Chromium refuses every tile.
@@ -69,14 +70,14 @@ USERNAME = "tiles"
 TIMEOUT_MS = 60_000
 # Both variants start the web process through this (`python -c`, from the repository, with the
 # arguments of `python -m imagegen.serving.web`), set in granian's master before its workers are
-# forked from it. `kept`: gallery.object_storage.SIGNED_URLS_KEPT (0: every request signs anew,
-# as before).
+# forked from it. `windowed` False: botocore's own clock put back (gallery.object_storage replaces
+# it to sign as of a window's start), so every request signs at its own second, as before.
 LAUNCHER = """import os, sys
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "imagegen.settings")
+import botocore.auth, botocore.compat
 import gallery.object_storage
-kept = {kept!r}
-if kept is not None:
-    gallery.object_storage.SIGNED_URLS_KEPT = kept
+if not {windowed!r}:
+    botocore.auth.get_current_datetime = botocore.compat.get_current_datetime
 from imagegen.serving.web import main
 sys.exit(main(sys.argv[1:]))
 """
@@ -96,17 +97,20 @@ MODELS = ["gpt-image-2", "qwen-image", "doubao-seedream-5-0-260128"]
 
 
 class Variant(Studio):
-    """The studio's web process: as it ships (`reuse`), or with no signed URL kept."""
+    """The studio's web server, two processes on one port: as it ships (`reuse`), or signing
+    every request at its own second."""
 
     def __init__(self, name: str, reuse: bool, environment: dict[str, str], logs: Path) -> None:
         super().__init__(environment, logs, web_processes=1, workers=0)
         self.name = name
-        self.launcher = LAUNCHER.format(kept=None if reuse else 0)
+        self.launcher = LAUNCHER.format(windowed=reuse)
 
     def web_command(self, port: int) -> list[str]:
         command = super().web_command(port)  # python -m imagegen.serving.web ARGS...
         assert command[1:3] == ["-m", "imagegen.serving.web"], command
-        return [sys.executable, "-c", self.launcher, *command[3:]]
+        arguments = command[3:]
+        arguments[arguments.index("--processes") + 1] = "2"  # the default WEB_PROCESSES
+        return [sys.executable, "-c", self.launcher, *arguments]
 
 
 @dataclass

@@ -25,10 +25,10 @@ chooses how the bytes travel:
   a redirect, never cached, to a URL that django-storages signs and makes expire
   (AWS_QUERYSTRING_EXPIRE, 300 s by default). The signature covers the answer's headers, which
   the object store sends as if they were ours: the type, the readable file name (as an
-  attachment for a download) and `private`, so no shared cache keeps the bytes. The same URL is
-  handed out for the first half of its life (gallery.object_storage), so a browser reuses the
-  tiles it has. A revoked share stops at the view: no URL is handed out, and one given before
-  dies within the expiry.
+  attachment for a download) and `private`, so no shared cache keeps the bytes. A URL is signed
+  as of the start of a window of half its life (gallery.object_storage), so every process hands
+  out the same one within it and a browser reuses the tiles it has. A revoked share stops at the
+  view: no URL is handed out, and one given before dies within the expiry.
 
 Caching. The owner's browser may keep a file for a year: its name and bytes never change. A
 shared file may be stored by any cache but must be revalidated each time (`no-cache` with the

@@ -1,5 +1,5 @@
 """django-storages' S3 backend, with one boto3 session for all of a process's threads, and signed
-URLs handed out again while they are young.
+URLs that stay the same for half their life.
 
 The backend gives each thread its own boto3 resource (resources are not thread-safe), made from a
 new session each time; a new session loads S3's service model again. A worker runs 64 threads
@@ -7,12 +7,18 @@ new session each time; a new session loads S3's service model again. A worker ru
 2.4 s with one session shared, each thread still getting its own resource (made under a lock: a
 session is not thread-safe either). imagegen.environment.object_storage names this class.
 
-A signed URL carries the second it was signed, so a new one for every request is a new address
-each time: a browser could never reuse the thumbnail it fetched a minute ago, and every gallery
-page would download every tile again. The same file with the same answer headers gets the same
-URL for the first half of its life (AWS_QUERYSTRING_EXPIRE / 2), so a URL handed out always has at
-least half its life left. The view that redirects to it still checks access on every request and
-is never cached (gallery/media.py), so a revoked share reaches no kept URL.
+A signed URL carries the second it was signed, so a URL signed for every request is a new
+address each time: a browser could never reuse the thumbnail it fetched a minute ago, and every
+gallery page would download every tile again. So URLs are signed as of the start of a window of
+half their life (AWS_QUERYSTRING_EXPIRE / 2): within a window the same file with the same answer
+headers gets the same URL from every thread, process and machine (with clocks in step), with
+nothing kept or shared, and a URL handed out always has at least half its life left. The view
+that redirects to it still checks access on every request and is never cached
+(gallery/media.py), so a revoked share reaches no URL.
+
+botocore takes the signing time from botocore.auth.get_current_datetime and offers no argument
+for it; that function is replaced, once, by one that answers the window's start while this
+module signs (a thread-local), and the real time otherwise.
 
 Pages show those files as <img> whose view redirects to the bucket, and a browser checks a
 redirect's target against the page's Content-Security-Policy: BucketImagesAllowed adds the
@@ -21,12 +27,13 @@ bucket's origin (as botocore spells its URLs) to `img-src`, or every tile would 
 
 import threading
 import time
-from collections import OrderedDict
 from collections.abc import Callable
+from datetime import UTC, datetime
 from functools import cached_property
 from typing import Any
 from urllib.parse import urlsplit
 
+import botocore.auth
 from django.conf import settings
 from django.core.files.storage import default_storage
 from django.http import HttpRequest, HttpResponse
@@ -34,19 +41,24 @@ from django.middleware.csp import get_nonce
 from django.utils.csp import CSP, build_policy
 from storages.backends import s3
 
-# Signed URLs a process keeps for reuse, the least recently handed out dropped first: a few
-# megabytes at most, enough for the tiles of many people's open galleries.
-SIGNED_URLS_KEPT = 10_000
+_signing = threading.local()  # .moment: the time to sign as, while S3Storage.url signs
+_current_datetime = botocore.auth.get_current_datetime
+
+
+def _signing_datetime(remove_tzinfo: bool = True) -> datetime:
+    """botocore.auth's clock: the window's start while S3Storage.url signs, else the time."""
+    moment = getattr(_signing, "moment", None)
+    if moment is None:
+        return _current_datetime(remove_tzinfo)
+    return moment.replace(tzinfo=None) if remove_tzinfo else moment
+
+
+botocore.auth.get_current_datetime = _signing_datetime
 
 
 class S3Storage(s3.S3Storage):
     _lock = threading.Lock()
     _sessions: dict[tuple[Any, ...], Any] = {}
-
-    def __init__(self, **settings: Any) -> None:
-        super().__init__(**settings)
-        self._signed_urls: OrderedDict[tuple[Any, ...], tuple[str, float]] = OrderedDict()
-        self._signed_urls_lock = threading.Lock()
 
     @property
     def connection(self) -> Any:
@@ -70,22 +82,14 @@ class S3Storage(s3.S3Storage):
         http_method: str | None = None,
     ) -> str:
         if expire is not None or http_method is not None:
-            return super().url(name, parameters, expire, http_method)  # asked for: not kept
-        asked = (name, tuple(sorted((parameters or {}).items())))
-        now = time.time()
-        with self._signed_urls_lock:
-            kept = self._signed_urls.get(asked)
-            # Signed in the first half of its life, and not in the future (a clock set back).
-            if kept is not None and kept[1] <= now < kept[1] + self.querystring_expire / 2:
-                self._signed_urls.move_to_end(asked)
-                return kept[0]
-        url = super().url(name, parameters)
-        with self._signed_urls_lock:
-            self._signed_urls[asked] = (url, now)
-            self._signed_urls.move_to_end(asked)
-            while len(self._signed_urls) > SIGNED_URLS_KEPT:
-                self._signed_urls.popitem(last=False)
-        return url
+            return super().url(name, parameters, expire, http_method)  # asked for: as asked
+        window = max(1, self.querystring_expire // 2)
+        now = int(time.time())
+        _signing.moment = datetime.fromtimestamp(now - now % window, UTC)
+        try:
+            return super().url(name, parameters)
+        finally:
+            _signing.moment = None
 
     @cached_property
     def origin(self) -> str:

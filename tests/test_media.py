@@ -172,7 +172,7 @@ def test_object_storage_redirects_to_a_signed_url_that_is_never_cached(
     assert parse_qs(location.query) == {
         "ResponseContentType": ["image/png"],
         "ResponseContentDisposition": [f'attachment; filename="{image.download_name()}"'],
-        # The owner's browser may keep the bytes under this URL (handed out again while young).
+        # The owner's browser may keep the bytes under this URL (the same for half its life).
         "ResponseCacheControl": ["private, max-age=31536000, immutable"],
         "X-Amz-Expires": ["300"],
         "X-Amz-Signature": ["abc"],

@@ -38,6 +38,7 @@ from gallery.archive import stream_archive
 from gallery.embedding import read_metadata
 from gallery.media import MEDIA_CSP
 from gallery.models import Image, ImageInput, PendingFile, ShareLink
+from gallery.object_storage import S3Storage
 from imagegen.environment import object_storage
 from imagegen.models import Generation
 from imagegen.tasks import run_generation
@@ -63,7 +64,8 @@ def signed(response: Any) -> dict[str, list[str]]:
     assert query["X-Amz-Algorithm"] == ["AWS4-HMAC-SHA256"]
     assert query["X-Amz-Expires"] == ["300"]  # AWS_QUERYSTRING_EXPIRE's default
     made = datetime.strptime(query["X-Amz-Date"][0], "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
-    assert abs(datetime.now(UTC) - made) < timedelta(minutes=1)
+    # Signed as of the start of the current window of 150 s (half the life): at least half left.
+    assert timedelta(0) <= datetime.now(UTC) - made < timedelta(seconds=150 + 30)
     assert query["X-Amz-Signature"][0]
     return query
 
@@ -270,58 +272,65 @@ def test_the_owner_is_sent_to_a_short_signed_url_that_keeps_the_name_and_type(
     assert answer.headers["Cache-Control"] == "private, max-age=31536000, immutable"
 
 
-def test_the_same_file_gets_the_same_url_while_it_is_young_so_a_browser_reuses_it(
+def test_the_same_file_gets_the_same_url_for_half_its_life_so_a_browser_reuses_it(
     s3: Bucket, alice_client: Client, image: Image, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    signed_names: list[str] = []
-    sign = S3Backend.url
-
-    def counted(storage: Any, name: str, *args: Any, **kwargs: Any) -> str:
-        if name != "origin":  # the bucket's origin, for the pages' CSP (once)
-            signed_names.append(name)
-        return sign(storage, name, *args, **kwargs)
-
-    monkeypatch.setattr(S3Backend, "url", counted)
-
     def location(view: str, **asked: str) -> str:
         return alice_client.get(reverse(view, args=[image.uuid]), asked)["Location"]
 
     first = location("image_thumbnail")
     assert location("image_thumbnail") == first  # a second gallery page: the same address
-    assert signed_names == [image.thumbnail.name]  # signed once
     assert fetch(first).content == s3.read(image.thumbnail.name)
     # Another file, or other answer headers, is another URL.
     assert location("image_grid") != first
     assert location("image_original") != location("image_original", download="1")
-    assert len(signed_names) == 4
+    # Another process (here another storage, nothing shared with the first) signs the same URL.
+    other_process = S3Storage(**object_storage()["OPTIONS"])
+    assert other_process.url(image.thumbnail.name, first_query_parameters(first)) == first
 
-    # Half its life on (150 of 300 s), a URL is no longer handed out: a new one is signed.
-    signed_at = time.time()
-    monkeypatch.setattr(
-        object_storage_module, "time", SimpleNamespace(time=lambda: signed_at + 151)
-    )
+    # Signed as of the start of a window of 150 s (half of 300): the next window, a new URL,
+    # signed as of its start, and fetched although its X-Amz-Date is in the past.
+    now = time.time()
+    next_window = now - now % 150 + 150
+    monkeypatch.setattr(object_storage_module, "time", SimpleNamespace(time=lambda: next_window))
     renewed = location("image_thumbnail")
-    assert signed_names[4:] == [image.thumbnail.name]
-    assert fetch(renewed).content == s3.read(image.thumbnail.name)
-    location("image_thumbnail")
-    assert len(signed_names) == 5  # and then reused
-    # A clock set back never hands out a URL signed "in the future".
-    monkeypatch.setattr(object_storage_module, "time", SimpleNamespace(time=lambda: signed_at - 60))
-    location("image_thumbnail")
-    assert len(signed_names) == 6
+    assert renewed != first
+    made = parse_qs(urlsplit(renewed).query)["X-Amz-Date"][0]
+    assert made == datetime.fromtimestamp(next_window, UTC).strftime("%Y%m%dT%H%M%SZ")
+    monkeypatch.setattr(
+        object_storage_module, "time", SimpleNamespace(time=lambda: next_window + 149)
+    )
+    assert location("image_thumbnail") == renewed  # the whole window long
 
 
-def test_the_urls_kept_for_reuse_are_bounded_the_least_recent_dropped(
-    s3: Bucket, monkeypatch: pytest.MonkeyPatch
+def test_a_url_signed_as_of_its_windows_start_still_works(
+    s3: Bucket, image: Image, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(object_storage_module, "SIGNED_URLS_KEPT", 3)
-    for n in range(4):
-        default_storage.url(f"originals/{n}.png")
-    default_storage.url("originals/1.png")  # handed out again: the most recent
-    default_storage.url("originals/4.png")
+    """The worst case: a URL handed out at the end of its window is 149 s old, with 151 left."""
+    now = time.time()
+    monkeypatch.setattr(object_storage_module, "time", SimpleNamespace(time=lambda: now + 149))
+    late = default_storage.url(image.thumbnail.name)  # signed as of a time up to 149 s ago
 
-    kept = [asked[0] for asked in default_storage._signed_urls]
-    assert kept == ["originals/3.png", "originals/1.png", "originals/4.png"]
+    assert fetch(late).content == s3.read(image.thumbnail.name)
+
+
+def test_only_the_studios_own_signing_uses_the_window() -> None:
+    """Every other request botocore signs (uploads, HEADs, deletes) is signed at the time."""
+    import botocore.auth
+
+    signed_at = botocore.auth.get_current_datetime()
+
+    assert abs(datetime.now(UTC).replace(tzinfo=None) - signed_at) < timedelta(seconds=5)
+    assert signed_at.tzinfo is None  # as botocore's own answers
+
+
+def first_query_parameters(url: str) -> dict[str, str]:
+    """The answer headers a file view asked the signature to carry (its Response* parameters)."""
+    names = {"response-content-type": "ResponseContentType",
+             "response-content-disposition": "ResponseContentDisposition",
+             "response-cache-control": "ResponseCacheControl"}  # fmt: skip
+    query = parse_qs(urlsplit(url).query)
+    return {names[key]: values[0] for key, values in query.items() if key in names}
 
 
 def test_pages_let_the_browser_load_images_from_the_bucket(
