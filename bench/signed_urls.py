@@ -25,7 +25,7 @@ two processes of 8 threads) twice in turn, on the same data:
   the same from either process.
 
 Both serve the pages with the studio's own policy, whose img-src names the bucket's origin
-(gallery.object_storage.BucketImagesAllowed); without it Chromium refuses every tile.
+(gallery.media.BucketImagesAllowed); without it Chromium refuses every tile.
 
 For each, a fresh Chromium context (an empty cache), signed in by a session cookie, visits
 /images/ K times (page.goto of the same address), scrolling each tile that has not loaded into

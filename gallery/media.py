@@ -48,15 +48,18 @@ nginx or to object storage, whose copies still carry the prompt.
 """
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import closing, contextmanager
 from typing import BinaryIO
 from urllib.parse import quote
 
 from django.conf import settings
+from django.core.files.storage import default_storage
 from django.db.models.fields.files import FieldFile
 from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.middleware.csp import get_nonce
 from django.utils.cache import get_conditional_response
+from django.utils.csp import CSP, build_policy
 from django.utils.http import content_disposition_header
 
 from gallery import embedding, formats
@@ -222,3 +225,22 @@ def _file_name(image: Image, variant: str, *, neutral: bool) -> str:
         extension = image.format if variant == "original" else formats.THUMBNAIL
         return f"image-{str(image.uuid)[:8]}.{extension}"
     return image.download_name(variant)
+
+
+class BucketImagesAllowed:
+    """Middleware, after Django's CSP middleware in MIDDLEWARE (so it answers first): with object
+    storage, each page's policy lets images come from the bucket too (a browser checks an image's
+    redirect target against it). The origin is the storage's (gallery.object_storage)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        origin = getattr(default_storage, "origin", None)
+        if origin and settings.SECURE_CSP and CSP.HEADER_ENFORCE not in response:
+            policy = dict(settings.SECURE_CSP)
+            policy["img-src"] = [*policy.get("img-src", ["'self'"]), origin]
+            # Django's middleware leaves a policy already set alone.
+            response.headers[CSP.HEADER_ENFORCE] = build_policy(policy, get_nonce(request))
+        return response

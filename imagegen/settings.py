@@ -65,7 +65,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
-    "gallery.object_storage.BucketImagesAllowed",  # with S3: images may come from the bucket
+    "gallery.media.BucketImagesAllowed",  # with S3: images may come from the bucket
     "django_htmx.middleware.HtmxMiddleware",
 ]
 

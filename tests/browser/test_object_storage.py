@@ -11,7 +11,7 @@ offline provider answers, and a worker ingests them into the bucket.
 
 The tests look only through the browser, HTTP, and the bucket itself (boto3):
 1. the gallery shows every tile, each fetched from the bucket, with no CSP violation or console
-   error (gallery.object_storage.BucketImagesAllowed adds the bucket's origin to img-src);
+   error (gallery.media.BucketImagesAllowed adds the bucket's origin to img-src);
 2. a second visit takes the tiles from the browser's cache, not the bucket (a URL is signed as of
    its window's start, so either web process hands out the same one, and the owner's answer
    may be kept);
