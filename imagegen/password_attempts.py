@@ -1,5 +1,6 @@
-"""How many passwords may be guessed: the only code that knows the policy, and the sign-in form
-and page that apply it ("Delete my account" applies it too: imagegen/account_data_views.py).
+"""How many passwords may be guessed: the only code that knows the policy, and the forms and pages
+that apply it: sign-in and "Change password" ("Delete my account" applies it too:
+imagegen/account_data_views.py).
 
 Wrong passwords are rows (FailedPasswordAttempt), so the limits hold across every web process
 and machine. Within a sliding window of PASSWORD_ATTEMPT_WINDOW seconds, a password is not even
@@ -8,7 +9,7 @@ address, PASSWORD_ATTEMPTS_PER_ACCOUNT for it from anywhere (a guesser who chang
 still stops; locking a person out takes many guesses and lasts only the window), or
 PASSWORD_ATTEMPTS_PER_ADDRESS_ALL_ACCOUNTS from that address for any accounts (credential
 stuffing). A right password forgets that account's failures from that address. The count is
-shared by sign-in and "Delete my account": both guess the same password.
+shared by sign-in, "Change password" and "Delete my account": all guess the same password.
 """
 
 import ipaddress
@@ -18,13 +19,15 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth.forms import AuthenticationForm
-from django.contrib.auth.views import LoginView
+from django.contrib import messages
+from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm
+from django.contrib.auth.views import LoginView, PasswordChangeView
 from django.core.exceptions import ValidationError
 from django.forms import Form
 from django.http import HttpRequest, HttpResponse
+from django.urls import reverse_lazy
 from django.utils import timezone
-from django.utils.translation import ngettext
+from django.utils.translation import gettext, ngettext
 from django.views.decorators.debug import sensitive_variables
 
 from imagegen.models import FailedPasswordAttempt
@@ -33,6 +36,7 @@ logger = logging.getLogger(__name__)
 
 SIGN_IN = FailedPasswordAttempt.Purpose.SIGN_IN
 DELETE_ACCOUNT = FailedPasswordAttempt.Purpose.DELETE_ACCOUNT
+CHANGE_PASSWORD = FailedPasswordAttempt.Purpose.CHANGE_PASSWORD
 USERNAME_LENGTH = FailedPasswordAttempt._meta.get_field("username").max_length
 
 
@@ -146,5 +150,55 @@ class SignInView(LoginView):
     redirect_authenticated_user = True
 
     def form_invalid(self, form: SignInForm) -> HttpResponse:
+        response = super().form_invalid(form)
+        return too_many(response, form.wait) if form.wait is not None else response
+
+
+class LimitedPasswordChange(PasswordChangeForm):
+    """Django's "Change password" form, its old password limited as sign-in is (the same count:
+    whoever holds a signed-in session could otherwise guess it at leisure)."""
+
+    def __init__(self, user: Any, *args: Any, request: HttpRequest, **kwargs: Any) -> None:
+        super().__init__(user, *args, **kwargs)
+        self.address = client_address(request)
+        self.wait: int | None = None  # seconds, when refused
+
+    @sensitive_variables()
+    def clean_old_password(self) -> str:
+        username = self.user.get_username()
+        self.wait = attempt(username, self.address, CHANGE_PASSWORD)
+        if self.wait is not None:
+            count = minutes(self.wait)
+            message = ngettext(
+                "Too many wrong passwords. Try again in %(count)d minute.",
+                "Too many wrong passwords. Try again in %(count)d minutes.",
+                count,
+            )
+            raise ValidationError(message % {"count": count}, code="too_many_attempts")
+        old_password = super().clean_old_password()  # a wrong one raises: it stays counted
+        forget(username, self.address)
+        return old_password
+
+
+class ChangePasswordView(PasswordChangeView):
+    """Settings → Password. Django's view keeps this session signed in (the new password's
+    hash) and so signs every other session of the person out."""
+
+    form_class = LimitedPasswordChange
+    template_name = "registration/password_change.html"
+    success_url = reverse_lazy("account_settings")
+
+    def get_form_kwargs(self) -> dict[str, Any]:
+        return {**super().get_form_kwargs(), "request": self.request}
+
+    def form_valid(self, form: LimitedPasswordChange) -> HttpResponse:
+        response = super().form_valid(form)
+        messages.success(
+            self.request,
+            gettext("Your password is changed. Your other devices are signed out."),
+        )
+        return response
+
+    def form_invalid(self, form: LimitedPasswordChange) -> HttpResponse:
         response = super().form_invalid(form)
         return too_many(response, form.wait) if form.wait is not None else response

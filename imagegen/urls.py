@@ -8,7 +8,7 @@ from django.views.i18n import set_language
 from gallery import bulk_views, collection_views, grid, trash_views, upload_views
 from gallery import views as gallery_views
 from imagegen import account_data_views, account_views, edit_views, health, usage_views, views
-from imagegen.password_attempts import SignInView
+from imagegen.password_attempts import ChangePasswordView, SignInView
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="generate"), name="home"),
@@ -127,6 +127,7 @@ urlpatterns = [
         "accounts/settings/export.zip", account_data_views.export_everything, name="account_export"
     ),
     path("accounts/settings/delete/", account_data_views.delete_my_account, name="account_delete"),
+    path("accounts/settings/password/", ChangePasswordView.as_view(), name="password_change"),
     path("accounts/deleted/", account_data_views.account_deleted, name="account_deleted"),
     path("accounts/login/", SignInView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),

@@ -17,7 +17,7 @@ class Migration(migrations.Migration):
                 ('username', models.CharField(max_length=300, verbose_name='username')),
                 ('address', models.GenericIPAddressField(blank=True, null=True, verbose_name='address')),
                 ('attempted_at', models.DateTimeField(auto_now_add=True, db_index=True, verbose_name='when')),
-                ('purpose', models.CharField(choices=[('sign_in', 'sign in'), ('delete_account', 'delete account')], max_length=20, verbose_name='form')),
+                ('purpose', models.CharField(choices=[('sign_in', 'sign in'), ('delete_account', 'delete account'), ('change_password', 'change password')], max_length=20, verbose_name='form')),
             ],
             options={
                 'verbose_name': 'failed password attempt',

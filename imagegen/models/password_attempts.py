@@ -29,6 +29,7 @@ class FailedPasswordAttempt(models.Model):
     class Purpose(models.TextChoices):
         SIGN_IN = "sign_in", _("sign in")
         DELETE_ACCOUNT = "delete_account", _("delete account")
+        CHANGE_PASSWORD = "change_password", _("change password")
 
     # Sized for a 150-character username case-folded ("ß" becomes "ss"); longer is cut.
     username = models.CharField(_("username"), max_length=300)

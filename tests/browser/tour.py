@@ -31,6 +31,7 @@ class Tour:
             "generation": self.generation,
             "comparisons": "/comparisons/",
             "settings": "/accounts/settings/",
+            "change password": "/accounts/settings/password/",
             "trash": "/trash/",
             "prompt history": "/prompts/",
             "presets": "/presets/",
