@@ -131,6 +131,11 @@ def prepare(
         SECURE_COOKIES="0",  # plain http on loopback
         ORPHAN_SWEEP_INTERVAL="0",  # orphans are what the audit counts: nothing may hide them
         MODEL_SYNC_INTERVAL="0",  # no network here
+        # Every client signs in from 127.0.0.1 at once, and an attempt counts until its password
+        # is checked (imagegen/password_attempts.py): no per-address limit, or a run with more
+        # clients than PASSWORD_ATTEMPTS_PER_ADDRESS_ALL_ACCOUNTS would be refused at sign-in.
+        PASSWORD_ATTEMPTS_PER_ADDRESS="0",
+        PASSWORD_ATTEMPTS_PER_ADDRESS_ALL_ACCOUNTS="0",
         PYTHONUNBUFFERED="1",
         **settings,
     )
