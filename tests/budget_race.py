@@ -106,6 +106,10 @@ def main() -> None:
     os.environ["DEBUG"] = "1"  # plain static files: no collectstatic manifest here
     os.environ.setdefault("COMETAPI_KEY", "")
     os.environ["ALLOWED_HOSTS"] = "testserver"
+    # Each accepted job runs (offline) in its submitting thread once committed, so jobs go from
+    # queued to running to finished while the others are still being counted: the standing
+    # must read every job in one snapshot (a job finishing between two reads was once missed).
+    os.environ["TASKS_BACKEND"] = "django.tasks.backends.immediate.ImmediateBackend"
     try:
         import django
         from django.core.management import call_command

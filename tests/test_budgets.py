@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from django.conf import settings
 from django.contrib.auth.models import User
+from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
@@ -169,6 +170,29 @@ def test_the_estimate_warns_before_the_cap_is_met(alice: User, alice_client: Cli
     assert "This month: $0.00 of $0.10 spent or on its way." in page
     assert "This would pass your daily image cap" in page
     assert "This would pass your monthly budget" in page
+
+
+def test_a_job_that_finishes_while_the_standing_is_read_is_still_counted(alice: User) -> None:
+    """The standing is read in one statement. Read in two (finished jobs, then unfinished ones),
+    a job that finished in between was in neither, and CI saw a simultaneous submit accepted
+    under a spent cap. Here the job finishes right after the first statement on the jobs."""
+    running = past_job(alice, status="running", estimated_cost=Decimal("0.02"), n=2)
+    finished_between: list[str] = []
+
+    def finish_after_first_read(execute: Any, sql: str, params: Any, many: bool, context: Any):
+        result = execute(sql, params, many, context)
+        if not finished_between and '"imagegen_generation"' in sql:
+            finished_between.append(sql)  # once, and not for the update below
+            Generation.objects.filter(pk=running.pk).update(
+                status="succeeded", cost=Decimal("0.02"), cost_currency="USD", images_returned=2
+            )
+        return result
+
+    with connection.execute_wrapper(finish_after_first_read):
+        standing = standing_of(alice)
+    assert finished_between, "the standing read no jobs"
+    assert standing.spent_this_month == Decimal("0.02")
+    assert standing.images_today == 2
 
 
 def race_database_url(tmp_path: Path) -> str:

@@ -16,7 +16,9 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, IntegerField, Q, Sum, Value
+from django.db.models.fields.json import KT
+from django.db.models.functions import Cast, Coalesce
 from django.utils import timezone
 from django.utils.formats import date_format, number_format
 from django.utils.translation import gettext as _
@@ -78,30 +80,26 @@ def standing_of(owner: Any, now: datetime | None = None, limits: Limits | None =
         created_at__gte=min(month_start, now - RATE_WINDOW)
     )
     # What the site pays: jobs on the person's own key are billed to them.
-    counted = Q(cost_currency__in=["", settings.BUDGET_CURRENCY], on_own_key=False)
-    this_month = Q(created_at__gte=month_start)
-    finished = jobs.exclude(status__in=UNFINISHED)
-    totals = finished.aggregate(
-        spent=Sum("cost", filter=this_month & counted & Q(cost__isnull=False)),
-        images=Sum("images_returned", filter=Q(created_at__gte=day_start)),
+    site_pays = Q(on_own_key=False)
+    counted = site_pays & Q(cost_currency__in=["", settings.BUDGET_CURRENCY])
+    this_month, today = Q(created_at__gte=month_start), Q(created_at__gte=day_start)
+    unfinished = Q(status__in=UNFINISHED)
+    images_asked = Coalesce(Cast(KT("parameters__n"), IntegerField()), Value(1))
+    # One query, so one snapshot: read in two, a job finishing between them (READ COMMITTED
+    # sees each statement's own commits) was counted neither as finished nor as on its way,
+    # and a simultaneous submit slipped past the cap (CI saw 11 accepted under a cap of 10).
+    totals = jobs.aggregate(
+        spent=Sum("cost", filter=~unfinished & this_month & counted & Q(cost__isnull=False)),
+        held=Sum("estimated_cost", filter=unfinished & this_month & site_pays),
+        images=Sum("images_returned", filter=~unfinished & today),
+        asked=Sum(images_asked, filter=unfinished & today),
+        recent=Count("id", filter=Q(created_at__gt=now - RATE_WINDOW)),
     )
-    unfinished = list(
-        jobs.filter(status__in=UNFINISHED).values_list(
-            "created_at", "estimated_cost", "parameters", "on_own_key"
-        )
-    )
-    held = sum(
-        (cost or Decimal(0))
-        for created, cost, _p, own in unfinished
-        if created >= month_start and not own
-    )
-    asked = sum(int(p.get("n", 1)) for created, _c, p, _own in unfinished if created >= day_start)
-    recent = jobs.aggregate(n=Count("id", filter=Q(created_at__gt=now - RATE_WINDOW)))["n"]
     return Standing(
         limits=limits or Allowance.objects.limits_for(owner),
-        spent_this_month=(totals["spent"] or Decimal(0)) + held,
-        images_today=(totals["images"] or 0) + asked,
-        jobs_last_minute=recent,
+        spent_this_month=(totals["spent"] or Decimal(0)) + (totals["held"] or Decimal(0)),
+        images_today=(totals["images"] or 0) + (totals["asked"] or 0),
+        jobs_last_minute=totals["recent"],
         month_resets=next_month.replace(tzinfo=day_start.tzinfo),
         day_resets=timezone.localtime(day_start + timedelta(days=1), day_start.tzinfo),
     )
