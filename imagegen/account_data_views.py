@@ -10,8 +10,8 @@ from django.contrib.auth.models import User
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.utils.translation import gettext_lazy, ngettext
-from django.views.decorators.debug import sensitive_post_parameters
+from django.utils.translation import gettext_lazy, ngettext_lazy
+from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.decorators.http import require_GET, require_http_methods
 
 from gallery.export import stream_export
@@ -39,31 +39,33 @@ class DeleteAccountForm(forms.Form):
         error_messages={"required": gettext_lazy("Type your password to delete your account.")},
     )
 
+    refusal = ngettext_lazy(
+        "Too many wrong passwords. Try again in %(count)d minute. Nothing was deleted.",
+        "Too many wrong passwords. Try again in %(count)d minutes. Nothing was deleted.",
+        "count",
+    )
+
     def __init__(self, request: HttpRequest, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.user: User = request.user
         self.address = password_attempts.client_address(request)
-        self.wait: int | None = None  # seconds, when too many wrong passwords were tried
 
+    @sensitive_variables()
     def clean_password(self) -> str:
         password = self.cleaned_data["password"]
-        username = self.user.get_username()
-        self.wait = password_attempts.attempt(
-            username, self.address, password_attempts.DELETE_ACCOUNT
+        return password_attempts.check_limited(
+            self.user.get_username(),
+            self.address,
+            password_attempts.DELETE_ACCOUNT,
+            lambda: self._checked(password),
+            self.refusal,
         )
-        if self.wait is not None:  # the password is not checked
-            count = password_attempts.minutes(self.wait)
-            message = ngettext(
-                "Too many wrong passwords. Try again in %(count)d minute. Nothing was deleted.",
-                "Too many wrong passwords. Try again in %(count)d minutes. Nothing was deleted.",
-                count,
-            )
-            raise forms.ValidationError(message % {"count": count}, code="too_many_attempts")
+
+    def _checked(self, password: str) -> str:
         if not self.user.check_password(password):
             raise forms.ValidationError(
                 gettext_lazy("That is not your password. Nothing was deleted.")
             )
-        password_attempts.forget(username, self.address)
         return password
 
 
@@ -83,7 +85,7 @@ def delete_my_account(request: HttpRequest) -> HttpResponse:
     }
     status = 400 if request.method == "POST" else 200
     response = render(request, "registration/account_delete.html", context, status=status)
-    return response if form.wait is None else password_attempts.too_many(response, form.wait)
+    return password_attempts.answer(response, form)
 
 
 @login_not_required

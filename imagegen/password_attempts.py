@@ -15,6 +15,7 @@ shared by sign-in, "Change password" and "Delete my account": all guess the same
 import ipaddress
 import logging
 import math
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -27,7 +28,7 @@ from django.forms import Form
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse_lazy
 from django.utils import timezone
-from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext, ngettext_lazy
 from django.views.decorators.debug import sensitive_variables
 
 from imagegen.models import FailedPasswordAttempt
@@ -103,14 +104,42 @@ def forget(username: str, address: str | None) -> None:
     FailedPasswordAttempt.objects.filter(username=normalised(username), address=address).delete()
 
 
-def minutes(seconds: int) -> int:
-    return math.ceil(seconds / 60)
+class TooManyAttempts(ValidationError):
+    """A password refused unchecked; `wait` is the seconds until one may be tried again."""
+
+    def __init__(self, message: str, wait: int) -> None:
+        super().__init__(message, code="too_many_attempts")
+        self.wait = wait
 
 
-def too_many(response: HttpResponse, seconds: int) -> HttpResponse:
-    """A page that refused a password unchecked: 429, and when to try again."""
-    response.status_code = 429
-    response["Retry-After"] = str(seconds)
+@sensitive_variables()
+def check_limited[T](
+    username: str, address: str | None, purpose: str, check: Callable[[], T], refusal: Any
+) -> T:
+    """The one sequence every password form follows: count the attempt; while guessing is
+    limited raise TooManyAttempts (`refusal`, an ngettext_lazy keyed by "count", says in how
+    many minutes) without checking; else `check()`, which raises on a wrong password (the
+    attempt stays counted); a right one forgets this account's failures from this address."""
+    wait = attempt(username, address, purpose)
+    if wait is not None:
+        raise TooManyAttempts(refusal % {"count": math.ceil(wait / 60)}, wait)
+    checked = check()
+    forget(username, address)
+    return checked
+
+
+def answer(response: HttpResponse, form: Form) -> HttpResponse:
+    """A page that drew a form again: 429 with Retry-After when its password was refused
+    unchecked, as it is otherwise."""
+    refusals = [
+        error.wait
+        for errors in form.errors.as_data().values()
+        for error in errors
+        if isinstance(error, TooManyAttempts)
+    ]
+    if refusals:
+        response.status_code = 429
+        response["Retry-After"] = str(max(refusals))
     return response
 
 
@@ -119,7 +148,11 @@ class LimitedSignIn(Form):
     the password is not checked at all, so a refusal costs no hashing and tells nothing."""
 
     request: HttpRequest
-    wait: int | None = None  # seconds, when refused
+    refusal = ngettext_lazy(
+        "Too many attempts to sign in. Try again in %(count)d minute.",
+        "Too many attempts to sign in. Try again in %(count)d minutes.",
+        "count",
+    )
 
     @sensitive_variables()
     def clean(self) -> dict[str, Any]:
@@ -127,18 +160,7 @@ class LimitedSignIn(Form):
         if username is None or not self.cleaned_data.get("password"):
             return super().clean()  # a field is missing: there is nothing to check
         address = client_address(self.request)
-        self.wait = attempt(username, address, SIGN_IN)
-        if self.wait is not None:
-            count = minutes(self.wait)
-            message = ngettext(
-                "Too many attempts to sign in. Try again in %(count)d minute.",
-                "Too many attempts to sign in. Try again in %(count)d minutes.",
-                count,
-            )
-            raise ValidationError(message % {"count": count}, code="too_many_attempts")
-        cleaned = super().clean()  # a wrong password raises: it stays counted
-        forget(username, address)
-        return cleaned
+        return check_limited(username, address, SIGN_IN, super().clean, self.refusal)
 
 
 class SignInForm(LimitedSignIn, AuthenticationForm):
@@ -150,34 +172,29 @@ class SignInView(LoginView):
     redirect_authenticated_user = True
 
     def form_invalid(self, form: SignInForm) -> HttpResponse:
-        response = super().form_invalid(form)
-        return too_many(response, form.wait) if form.wait is not None else response
+        return answer(super().form_invalid(form), form)
 
 
 class LimitedPasswordChange(PasswordChangeForm):
     """Django's "Change password" form, its old password limited as sign-in is (the same count:
     whoever holds a signed-in session could otherwise guess it at leisure)."""
 
+    refusal = ngettext_lazy(
+        "Too many wrong passwords. Try again in %(count)d minute.",
+        "Too many wrong passwords. Try again in %(count)d minutes.",
+        "count",
+    )
+
     def __init__(self, user: Any, *args: Any, request: HttpRequest, **kwargs: Any) -> None:
         super().__init__(user, *args, **kwargs)
         self.address = client_address(request)
-        self.wait: int | None = None  # seconds, when refused
 
     @sensitive_variables()
     def clean_old_password(self) -> str:
         username = self.user.get_username()
-        self.wait = attempt(username, self.address, CHANGE_PASSWORD)
-        if self.wait is not None:
-            count = minutes(self.wait)
-            message = ngettext(
-                "Too many wrong passwords. Try again in %(count)d minute.",
-                "Too many wrong passwords. Try again in %(count)d minutes.",
-                count,
-            )
-            raise ValidationError(message % {"count": count}, code="too_many_attempts")
-        old_password = super().clean_old_password()  # a wrong one raises: it stays counted
-        forget(username, self.address)
-        return old_password
+        return check_limited(
+            username, self.address, CHANGE_PASSWORD, super().clean_old_password, self.refusal
+        )
 
 
 class ChangePasswordView(PasswordChangeView):
@@ -200,5 +217,4 @@ class ChangePasswordView(PasswordChangeView):
         return response
 
     def form_invalid(self, form: LimitedPasswordChange) -> HttpResponse:
-        response = super().form_invalid(form)
-        return too_many(response, form.wait) if form.wait is not None else response
+        return answer(super().form_invalid(form), form)
