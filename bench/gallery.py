@@ -397,7 +397,7 @@ def run_cases(heavy: Any, runs: int) -> list[tuple]:
         assert response.status_code == 200, response.status_code
 
     try:  # the page as the view reads it (its columns, the planner told of memory: PostgreSQL)
-        from gallery.filters import tiles_of
+        from gallery.paging import tiles_of
     except ImportError:  # a checkout from before it: the rows whole
         tiles_of = lambda images: list(images[:PAGE])  # noqa: E731
 

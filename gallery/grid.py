@@ -27,7 +27,7 @@ from django.views.decorators.http import require_POST
 from gallery.models import Image
 
 # The columns a tile reads (Page.tile, Image.alt_text and is_uploaded), all the page's query
-# loads (gallery.filters.page_of): not the found metadata, the file names, the hash or dates.
+# loads (gallery.paging.page_of): not the found metadata, the file names, the hash or dates.
 TILE_FIELDS = (
     "id", "uuid", "generation_id", "origin", "width", "height", "thumbnail_width",
     "thumbnail_height", "grid", "grid_width", "model_name", "prompt", "revised_prompt",

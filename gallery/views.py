@@ -11,18 +11,12 @@ from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from gallery.access import record_view
-from gallery.filters import (
-    GalleryFilters,
-    ResultCount,
-    count_of,
-    count_versions,
-    neighbours,
-    page_of,
-)
+from gallery.filters import GalleryFilters
 from gallery.lineage import family_tree
 from gallery.media import file_response
 from gallery.models import Collection, Image, ShareLink
 from gallery.models.images import MAX_RATING
+from gallery.paging import ResultCount, count_of, count_versions, neighbours, page_of
 
 
 @require_GET

@@ -13,8 +13,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from gallery.days import FIRST_DAY, LAST_DAY, DayField
-from gallery.filters import cursor_of
 from gallery.models import Collection, Image, ShareLink
+from gallery.paging import cursor_of
 
 pytestmark = pytest.mark.django_db
 

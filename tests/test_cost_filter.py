@@ -10,8 +10,9 @@ from django.db import connection
 from django.test import Client
 from django.urls import reverse
 
-from gallery.filters import GalleryFilters, neighbours, page_of
+from gallery.filters import GalleryFilters
 from gallery.models import Image
+from gallery.paging import neighbours, page_of
 
 pytestmark = pytest.mark.django_db
 
@@ -91,7 +92,7 @@ def test_most_expensive_first_pages_by_a_cost_and_id_cursor(
 def test_the_cursor_of_a_full_page_is_the_last_cost_and_id(
     alice: User, priced: list[Image], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("gallery.filters.PAGE_SIZE", 2)
+    monkeypatch.setattr("gallery.paging.PAGE_SIZE", 2)
     page, cursor = page_of(Image.objects.for_user(alice), None, "cost")
     assert [image.id for image in page] == [priced[3].id, priced[2].id]
     assert cursor == f"0.040000.{priced[2].id}"

@@ -20,7 +20,7 @@ def test_the_list_shows_only_my_images(alice, bob, alice_client: Client, make_im
 
 
 def test_the_list_pages_newest_first(alice, alice_client: Client, make_image, monkeypatch) -> None:
-    monkeypatch.setattr("gallery.filters.PAGE_SIZE", 2)
+    monkeypatch.setattr("gallery.paging.PAGE_SIZE", 2)
     images = [make_image(alice, prompt=f"image {i}") for i in range(3)]
     first = alice_client.get(reverse("image_list"))
     assert [i.pk for i in first.context["images"]] == [images[2].pk, images[1].pk]
@@ -153,7 +153,7 @@ def test_the_detail_page_shows_an_animation_whole_and_the_grid_its_still_thumbna
 def test_the_next_page_for_infinite_scroll_is_a_fragment(
     alice, alice_client: Client, make_image, monkeypatch
 ) -> None:
-    monkeypatch.setattr("gallery.filters.PAGE_SIZE", 1)
+    monkeypatch.setattr("gallery.paging.PAGE_SIZE", 1)
     older, newer = make_image(alice, prompt="older"), make_image(alice, prompt="newer")
     first = alice_client.get(reverse("image_list")).content.decode()
     assert f'before={newer.id}"' in first and 'hx-trigger="revealed"' in first

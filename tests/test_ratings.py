@@ -72,7 +72,7 @@ def test_filter_by_stars_and_sort_best_rated_first_page_by_page(
             image.rate(stars)
     at_least_4 = alice_client.get(reverse("image_list"), {"rating": "4"}).content.decode()
     assert set(uuids_in(at_least_4, images)) == {images[0], images[3], images[5]}
-    monkeypatch.setattr("gallery.filters.PAGE_SIZE", 2)
+    monkeypatch.setattr("gallery.paging.PAGE_SIZE", 2)
     url = reverse("image_list")
     first = alice_client.get(url, {"sort": "rating"}).content.decode()
     # Most stars first, the newest first among equals; unrated images are left out.

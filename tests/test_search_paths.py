@@ -10,7 +10,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from gallery import filters, search
+from gallery import paging, search
 from gallery.models import Image
 from imagegen.models import Generation
 
@@ -140,17 +140,17 @@ def test_a_count_from_the_first_page_is_the_counted_one(
     alice: User, make: MakeImage, monkeypatch: pytest.MonkeyPatch, every: int
 ) -> None:
     """The first page, newest first, stands in for the sample when it reaches below it."""
-    monkeypatch.setattr(filters, "PAGE_SIZE", 3)
-    monkeypatch.setattr(filters, "COUNT_WINDOW", 6)
-    monkeypatch.setattr(filters, "COUNT_SAMPLED", 2)
+    monkeypatch.setattr(paging, "PAGE_SIZE", 3)
+    monkeypatch.setattr(paging, "COUNT_WINDOW", 6)
+    monkeypatch.setattr(paging, "COUNT_SAMPLED", 2)
     for n in range(40):
         make(alice, f"a heron, number {n}" if n % every == 0 else f"a kite, number {n}")
     everything = Image.objects.for_user(alice)
     images = search.search_words(everything, "heron")
-    page, _next = filters.page_of(images, None)
+    page, _next = paging.page_of(images, None)
     with CaptureQueriesContext(connection) as queries:
-        from_page = filters.count_of(images, everything, page)
-    assert from_page == filters.count_of(images, everything)
+        from_page = paging.count_of(images, everything, page)
+    assert from_page == paging.count_of(images, everything)
     reaches_below = page[-1].id < everything.order_by("-id")[6].id
     counted = [q for q in queries.captured_queries if "COUNT(" in q["sql"].upper()]
     assert not reaches_below or len(counted) <= 1  # no sample counted; the size may be

@@ -11,7 +11,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from gallery import filters, search
+from gallery import paging, search
 from gallery.models import Image
 from imagegen.models import Generation
 
@@ -159,8 +159,8 @@ def counted(client: Client, **params: object) -> tuple[int, str]:
 def test_the_count_is_exact_for_a_small_gallery_or_a_single_page(
     alice: User, alice_client: Client, make: MakeImage, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(filters, "PAGE_SIZE", 2)
-    monkeypatch.setattr(filters, "COUNT_WINDOW", 10)
+    monkeypatch.setattr(paging, "PAGE_SIZE", 2)
+    monkeypatch.setattr(paging, "COUNT_WINDOW", 10)
     for n in range(4):
         make(alice, f"fox {n}")
     assert counted(alice_client, q="fox") == (4, "exact")
@@ -176,9 +176,9 @@ def test_the_count_is_exact_for_a_small_gallery_or_a_single_page(
 def test_a_common_match_is_estimated_from_the_newest_images(
     alice: User, alice_client: Client, make: MakeImage, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(filters, "PAGE_SIZE", 2)
-    monkeypatch.setattr(filters, "COUNT_WINDOW", 4)
-    monkeypatch.setattr(filters, "COUNT_SAMPLED", 2)
+    monkeypatch.setattr(paging, "PAGE_SIZE", 2)
+    monkeypatch.setattr(paging, "COUNT_WINDOW", 4)
+    monkeypatch.setattr(paging, "COUNT_SAMPLED", 2)
     for n in range(12):
         make(alice, f"fox {n}" if n % 2 else f"owl {n}")
     if connection.vendor == "postgresql":  # the size is the planner's estimate there
@@ -195,9 +195,9 @@ def test_a_common_match_is_estimated_from_the_newest_images(
 def test_a_rare_match_is_counted_exactly_up_to_a_bound(
     alice: User, alice_client: Client, make: MakeImage, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(filters, "PAGE_SIZE", 2)
-    monkeypatch.setattr(filters, "COUNT_WINDOW", 4)
-    monkeypatch.setattr(filters, "COUNT_BOUND", 3)
+    monkeypatch.setattr(paging, "PAGE_SIZE", 2)
+    monkeypatch.setattr(paging, "COUNT_WINDOW", 4)
+    monkeypatch.setattr(paging, "COUNT_BOUND", 3)
     for n in range(3):
         make(alice, f"owl {n}")
     for n in range(6):
@@ -228,7 +228,7 @@ def test_a_count_that_fits_one_page_needs_no_counting(
 def test_the_sort_orders_newest_or_oldest_with_keyset_pages(
     alice: User, alice_client: Client, make: MakeImage, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(filters, "PAGE_SIZE", 2)
+    monkeypatch.setattr(paging, "PAGE_SIZE", 2)
     for n in range(5):
         make(alice, f"owl {n}")
     make(alice, "a cat")

@@ -13,7 +13,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from gallery import filters
+from gallery import paging
 from gallery.filters import GalleryFilters
 from gallery.models import Collection, CollectionImage, Comparison, Image
 from gallery.models.organise import saved_search
@@ -381,15 +381,15 @@ def test_the_list_counts_a_large_one_at_a_bounded_cost(
     alice, alice_client, make_image, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """As the gallery counts a search: from the newest images, "about" past them."""
-    monkeypatch.setattr(filters, "COUNT_WINDOW", 4)
-    monkeypatch.setattr(filters, "COUNT_SAMPLED", 2)
+    monkeypatch.setattr(paging, "COUNT_WINDOW", 4)
+    monkeypatch.setattr(paging, "COUNT_SAMPLED", 2)
     for n in range(12):
         make_image(alice, prompt=f"a harbour {n}" if n % 2 else f"a lake {n}")
     if connection.vendor == "postgresql":  # the size is the planner's estimate there
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE gallery_image")
     collection = smart(alice, "q=harbour")
-    assert collection.count_shown() == filters.ResultCount(6, "about")
+    assert collection.count_shown() == paging.ResultCount(6, "about")
     assert "About 6 images" in follow(alice_client, reverse("collection_list"))
 
 

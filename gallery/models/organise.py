@@ -20,7 +20,8 @@ from imagegen.models import Profile
 from imagegen.models.people import is_time_zone
 
 if TYPE_CHECKING:
-    from gallery.filters import GalleryFilters, ResultCount
+    from gallery.filters import GalleryFilters
+    from gallery.paging import ResultCount
 
 # What a smart collection keeps of a search: its filters, not its order (the collection's page
 # can be sorted like any) nor the page it was on.
@@ -132,7 +133,7 @@ class Collection(models.Model):
     def count_shown(self) -> "ResultCount":
         """How many images it holds: counted for one added to by hand (from with_counts()
         when the queryset had it), at a bounded cost for a smart one ("about" past a bound)."""
-        from gallery.filters import ResultCount, count_of
+        from gallery.paging import ResultCount, count_of
 
         if not self.is_smart:
             count = getattr(self, "image_count", None)
