@@ -182,11 +182,9 @@ def form_data(request: dict[str, Any], prompt: str) -> dict[str, Any]:
 
 def seed(count: int) -> tuple[str, str]:
     """One person with `count` images made through the generate path; returns their cookie."""
-    from importlib import import_module
-
     from django.conf import settings
-    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
     from django.contrib.auth.models import User
+    from django.test import Client
 
     from gallery.models import Image
     from imagegen.forms import GenerateForm
@@ -222,12 +220,10 @@ def seed(count: int) -> tuple[str, str]:
         flush=True,
     )
 
-    session = import_module(settings.SESSION_ENGINE).SessionStore()
-    session[SESSION_KEY] = str(owner.pk)
-    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
-    session[HASH_SESSION_KEY] = owner.get_session_auth_hash()
-    session.create()
-    return settings.SESSION_COOKIE_NAME, session.session_key
+    signed_in = Client()
+    signed_in.force_login(owner)  # a session as the sign-in form makes one
+    session_key = signed_in.cookies[settings.SESSION_COOKIE_NAME].value
+    return settings.SESSION_COOKIE_NAME, session_key
 
 
 def free_port() -> int:

@@ -51,7 +51,6 @@ import tempfile
 import time
 from collections import defaultdict
 from dataclasses import dataclass
-from importlib import import_module
 from pathlib import Path
 from typing import Any
 
@@ -221,8 +220,8 @@ def seed(environment: dict[str, str], count: int) -> tuple[list[str], tuple[str,
 
     django.setup()
     from django.conf import settings
-    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
     from django.contrib.auth.models import User
+    from django.test import Client
 
     from bench.lighthouse import PROMPTS
     from gallery.ingest import ingest_image
@@ -250,12 +249,10 @@ def seed(environment: dict[str, str], count: int) -> tuple[list[str], tuple[str,
         + " on average",
         flush=True,
     )
-    session = import_module(settings.SESSION_ENGINE).SessionStore()
-    session[SESSION_KEY] = str(owner.pk)
-    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
-    session[HASH_SESSION_KEY] = owner.get_session_auth_hash()
-    session.create()
-    return uuids, (settings.SESSION_COOKIE_NAME, session.session_key)
+    signed_in = Client()
+    signed_in.force_login(owner)  # a session as the sign-in form makes one
+    session_key = signed_in.cookies[settings.SESSION_COOKIE_NAME].value
+    return uuids, (settings.SESSION_COOKIE_NAME, session_key)
 
 
 def same_url_twice(page: Any, base: str, uuid: str) -> bool:
