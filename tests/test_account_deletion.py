@@ -148,6 +148,14 @@ def test_the_confirmation_page_asks_first_and_deletes_nothing(
     assert User.objects.filter(pk=alice.pk).exists()
 
 
+def test_an_empty_account_is_told_it_has_nothing_rather_than_zero(alice, alice_client) -> None:
+    page = alice_client.get(reverse("account_delete")).content.decode()
+    assert "You have no images to delete" in page
+    assert "You have no jobs to delete." in page
+    assert "0 images" not in page and "0 jobs" not in page
+    assert "presets and key are deleted too" in page
+
+
 def test_csrf_is_enforced(alice, alices_account) -> None:
     client = Client(enforce_csrf_checks=True)
     client.force_login(alice)
