@@ -16,38 +16,35 @@ costs well under a millisecond and leaves the image data untouched. What goes wh
 import hashlib
 import io
 import json
-import re
 import struct
 import zlib
 from collections.abc import Iterator
-from xml.etree import ElementTree
 from xml.sax.saxutils import escape
 
 from PIL import Image as PILImage
 
 from gallery import gif
+from gallery.xmp_exif import (
+    JPEG_EXIF,
+    XML_INVALID,
+    exif_block,
+    is_our_exif,
+    is_our_xmp,
+    xmp_element,
+    xmp_find,
+    xmp_packet,
+    xmpmeta,
+)
 
-XMP_NAMESPACE = "urn:image-studio:xmp:1.0/"  # a name, not a URL
 PNG_KEYWORDS = (b"parameters", b"imagegen")
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 JPEG_XMP = b"http://ns.adobe.com/xap/1.0/\x00"
 JPEG_XMP_EXTENSION = b"http://ns.adobe.com/xmp/extension/\x00"
-JPEG_EXIF = b"Exif\x00\x00"
 JPEG_SEGMENT_MAX = 65533  # a segment's 16-bit length counts its own two bytes
 EXTENSION_PART = JPEG_SEGMENT_MAX - len(JPEG_XMP_EXTENSION) - 32 - 8  # GUID, length, offset
 WEBP_ALPHA, WEBP_EXIF, WEBP_XMP = 0x10, 0x08, 0x04  # VP8X flags
 # Chunks that must come before EXIF and XMP in an extended WebP file.
 WEBP_IMAGE_CHUNKS = {b"VP8X", b"ICCP", b"ANIM", b"ANMF", b"ALPH", b"VP8 ", b"VP8L"}
-# Characters XML 1.0 cannot carry (controls, lone surrogates, U+FFFE/FFFF).
-XML_INVALID = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
-NS = {
-    "x": "adobe:ns:meta/",
-    "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
-    "dc": "http://purl.org/dc/elements/1.1/",
-    "xmp": "http://ns.adobe.com/xap/1.0/",
-    "xmpNote": "http://ns.adobe.com/xmp/note/",
-    "imagegen": XMP_NAMESPACE,
-}
 
 
 def embed_metadata(data: bytes, fmt: str, parameters_text: str, metadata: dict) -> bytes:
@@ -67,19 +64,22 @@ def embed_metadata(data: bytes, fmt: str, parameters_text: str, metadata: dict) 
     prompt = XML_INVALID.sub("\ufffd", str(metadata.get("prompt", "")))
     app = metadata.get("app") or {}
     creator = f"{app.get('name', '')} {app.get('version', '')}".strip()
-    head = [_xmp_el("xmp:CreatorTool", creator), _xmp_el("xmp:CreateDate", metadata.get("created"))]
+    head = [
+        xmp_element("xmp:CreatorTool", creator),
+        xmp_element("xmp:CreateDate", metadata.get("created")),
+    ]
     description = f'<rdf:Alt><rdf:li xml:lang="x-default">{escape(prompt)}</rdf:li></rdf:Alt>'
-    xmp = _xmpmeta(
+    xmp = xmpmeta(
         *head,
         f"<dc:description>{description}</dc:description>",
-        _xmp_el("imagegen:Parameters", text),
-        _xmp_el("imagegen:Metadata", document),
+        xmp_element("imagegen:Parameters", text),
+        xmp_element("imagegen:Metadata", document),
     )
-    exif = _exif(prompt, text, creator)
+    exif = exif_block(prompt, text, creator)
     if fmt == "jpeg":
         return _embed_jpeg(data, xmp, exif, head)
     if fmt == "webp":
-        return _embed_webp(data, _packet(xmp), exif)
+        return _embed_webp(data, xmp_packet(xmp), exif)
     raise ValueError(f"cannot embed metadata in {fmt!r}")
 
 
@@ -98,7 +98,7 @@ def read_metadata(data: bytes) -> dict:
         found = _read_jpeg_xmp(data)
     elif data[:4] == b"RIFF" and data[8:12] == b"WEBP":
         xmp = next((bytes(p) for fourcc, p in _riff_chunks(data) if fourcc == b"XMP "), b"")
-        found = _xmp_find(xmp, "imagegen", "Metadata")
+        found = xmp_find(xmp, "imagegen", "Metadata")
     elif data.startswith(gif.SIGNATURES):
         found = gif.read_comment(data)
     else:
@@ -197,7 +197,7 @@ def _embed_jpeg(data: bytes, xmp: str, exif: bytes, head: list[str]) -> bytes:
     segments = []
     if not has_exif and len(JPEG_EXIF + exif) <= JPEG_SEGMENT_MAX:
         segments.append(_jpeg_segment(0xE1, JPEG_EXIF + exif))
-    packet = _packet(xmp)
+    packet = xmp_packet(xmp)
     if len(JPEG_XMP + packet) <= JPEG_SEGMENT_MAX:
         segments.append(_jpeg_segment(0xE1, JPEG_XMP + packet))
     else:
@@ -205,8 +205,8 @@ def _embed_jpeg(data: bytes, xmp: str, exif: bytes, head: list[str]) -> bytes:
         # small main packet pointing at it.
         full = xmp.encode()
         guid = hashlib.md5(full, usedforsecurity=False).hexdigest().upper()
-        main = _xmpmeta(*head, _xmp_el("xmpNote:HasExtendedXMP", guid))
-        segments.append(_jpeg_segment(0xE1, JPEG_XMP + _packet(main)))
+        main = xmpmeta(*head, xmp_element("xmpNote:HasExtendedXMP", guid))
+        segments.append(_jpeg_segment(0xE1, JPEG_XMP + xmp_packet(main)))
         for offset in range(0, len(full), EXTENSION_PART):
             ident = JPEG_XMP_EXTENSION + guid.encode() + struct.pack(">II", len(full), offset)
             segments.append(_jpeg_segment(0xE1, ident + full[offset : offset + EXTENSION_PART]))
@@ -223,10 +223,10 @@ def _read_jpeg_xmp(data: bytes) -> str | None:
             head = payload[len(JPEG_XMP_EXTENSION) :]
             guid, offset = head[:32].decode("ascii", "replace"), int.from_bytes(head[36:40], "big")
             parts.setdefault(guid, {})[offset] = head[40:]
-    found = _xmp_find(main, "imagegen", "Metadata")
-    if found is None and (guid := _xmp_find(main, "xmpNote", "HasExtendedXMP")):
+    found = xmp_find(main, "imagegen", "Metadata")
+    if found is None and (guid := xmp_find(main, "xmpNote", "HasExtendedXMP")):
         extension = sorted(parts.get(guid, {}).items())
-        found = _xmp_find(b"".join(part for _, part in extension), "imagegen", "Metadata")
+        found = xmp_find(b"".join(part for _, part in extension), "imagegen", "Metadata")
     return found
 
 
@@ -285,58 +285,6 @@ def _embed_webp(data: bytes, xmp: bytes, exif: bytes) -> bytes:
     return b"".join([b"RIFF", struct.pack("<I", size), *body])
 
 
-# XMP and EXIF
-def _xmp_el(tag: str, value: object) -> str:
-    # Properties as elements, not attributes: attribute values would lose their newlines.
-    return f"<{tag}>{escape(str(value))}</{tag}>" if value else ""
-
-
-def _xmpmeta(*properties: str) -> str:
-    namespaces = " ".join(f'xmlns:{prefix}="{uri}"' for prefix, uri in NS.items() if prefix != "x")
-    body = "\n".join(p for p in properties if p)
-    return (
-        f'<x:xmpmeta xmlns:x="{NS["x"]}"><rdf:RDF {namespaces}>'
-        f'<rdf:Description rdf:about="">\n{body}\n</rdf:Description></rdf:RDF></x:xmpmeta>'
-    )
-
-
-def _packet(xmpmeta: str) -> bytes:
-    wrapper = '<?xpacket begin="\ufeff" id="W5M0MpCehiHzreSzNTczkc9d"?>\n{}\n<?xpacket end="w"?>'
-    return wrapper.format(xmpmeta).encode()
-
-
-def _xmp_find(packet: bytes, prefix: str, name: str) -> str | None:
-    """A simple property, written as an element or as an attribute of rdf:Description."""
-    if not packet:
-        return None
-    # XMP never has a DTD; refusing one rules out entity expansion and external entities, so
-    # the standard parser is safe on files from elsewhere.
-    if re.search(rb"<!(DOCTYPE|ENTITY)", packet, re.IGNORECASE):
-        raise ValueError("XMP with a DTD")
-    try:
-        root = ElementTree.fromstring(packet.strip(b"\x00 \t\r\n"))  # noqa: S314
-    except ElementTree.ParseError as error:
-        raise ValueError(f"malformed XMP: {error}") from None
-    tag = f"{{{NS[prefix]}}}{name}"
-    for description in root.iter(f"{{{NS['rdf']}}}Description"):
-        if tag in description.attrib:
-            return description.attrib[tag]
-        element = description.find(tag)
-        if element is not None:
-            return element.text or ""
-    return None
-
-
-def _exif(prompt: str, parameters: str, creator: str) -> bytes:
-    """A TIFF-structured EXIF block (no "Exif" prefix) with the prompt and parameters text."""
-    exif = PILImage.Exif()
-    exif[0x010E] = prompt.encode()  # ImageDescription; UTF-8, as phones and exiftool write it
-    exif[0x0131] = creator  # Software
-    # UserComment, as A1111 writes it: "UNICODE" then UTF-16 in the (big-endian) TIFF byte order.
-    exif.get_ifd(0x8769)[0x9286] = b"UNICODE\x00" + parameters.encode("utf-16-be")
-    return exif.tobytes()[len(JPEG_EXIF) :]
-
-
 # Taking it out again
 def strip_metadata(data: bytes, fmt: str) -> bytes:
     """`data` without what embed_metadata() spliced in: for sharing an image without its prompt.
@@ -370,12 +318,12 @@ def _strip_jpeg(data: bytes) -> bytes:
         payload = data[start + 4 : end]
         if marker != 0xE1:
             continue
-        if payload.startswith(JPEG_XMP) and _is_our_xmp(payload):
+        if payload.startswith(JPEG_XMP) and is_our_xmp(payload):
             ours.append((start, end))
             main_is_ours = True
         elif payload.startswith(JPEG_XMP_EXTENSION):
             extension.append((start, end))  # the rest of the one XMP packet a file may have
-        elif payload.startswith(JPEG_EXIF) and _is_our_exif(payload[len(JPEG_EXIF) :]):
+        elif payload.startswith(JPEG_EXIF) and is_our_exif(payload[len(JPEG_EXIF) :]):
             ours.append((start, end))
     return _splice(data, 0, b"", ours + (extension if main_is_ours else []))
 
@@ -387,8 +335,8 @@ def _strip_webp(data: bytes) -> bytes:
     kept = [
         (fourcc, payload)
         for fourcc, payload in chunks
-        if not (fourcc == b"XMP " and _is_our_xmp(payload))
-        and not (fourcc == b"EXIF" and _is_our_exif(payload))
+        if not (fourcc == b"XMP " and is_our_xmp(payload))
+        and not (fourcc == b"EXIF" and is_our_exif(payload))
     ]
     if len(kept) == len(chunks):
         return data
@@ -414,31 +362,3 @@ def _riff_file(chunks: list[tuple[bytes, bytes | memoryview]]) -> bytes:
     for fourcc, payload in chunks:
         body += [fourcc, struct.pack("<I", len(payload)), payload, b"\x00" * (len(payload) & 1)]
     return b"".join([b"RIFF", struct.pack("<I", sum(len(part) for part in body)), *body])
-
-
-def _is_our_xmp(packet: bytes | memoryview) -> bool:
-    # Every packet _xmpmeta() writes declares our namespace, the small main packet of an
-    # Extended XMP file included.
-    return XMP_NAMESPACE.encode() in bytes(packet)
-
-
-def _is_our_exif(tiff: bytes | memoryview) -> bool:
-    """Whether an EXIF block has exactly the shape _exif() writes.
-
-    Recognised by its tags rather than its bytes, so files written under another Pillow version
-    are still recognised: ImageDescription, Software and an EXIF IFD holding only a UNICODE
-    UserComment. A camera's or another program's EXIF has other tags, and stays.
-    """
-    exif = PILImage.Exif()
-    try:
-        exif.load(JPEG_EXIF + bytes(tiff).removeprefix(JPEG_EXIF))
-        sub_ifd = exif.get_ifd(0x8769)
-    except (SyntaxError, ValueError, struct.error, OSError, KeyError, IndexError):
-        return False  # unreadable: not something we wrote
-    comment = sub_ifd.get(0x9286)
-    return (
-        set(exif) == {0x010E, 0x0131, 0x8769}
-        and set(sub_ifd) == {0x9286}
-        and isinstance(comment, bytes)
-        and comment.startswith(b"UNICODE\x00")
-    )

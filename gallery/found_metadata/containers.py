@@ -12,8 +12,9 @@ import zlib
 from PIL import Image as PILImage
 
 from gallery import gif
-from gallery.embedding import JPEG_EXIF, JPEG_XMP, JPEG_XMP_EXTENSION, PNG_SIGNATURE
+from gallery.embedding import JPEG_XMP, JPEG_XMP_EXTENSION, PNG_SIGNATURE
 from gallery.found_metadata.result import PARSE_LIMIT, Texts
+from gallery.xmp_exif import JPEG_EXIF
 
 MAX_TEXTS = 32
 MAX_BLOCKS = 100_000  # chunks or segments walked: a 50 MB PNG in 8 KiB IDATs has about 6,400

@@ -4,10 +4,10 @@ Read here from the bounded texts rather than with embedding.read_metadata(), whi
 with Pillow and parses a WebP's XMP or a GIF's comment whatever their size.
 """
 
-from gallery.embedding import XMP_NAMESPACE
 from gallery.found_metadata import xmp
 from gallery.found_metadata.result import FoundMetadata, Texts, as_text, load_json, size, string
 from gallery.gif import MARKER
+from gallery.xmp_exif import XMP_NAMESPACE
 
 
 def read(texts: Texts) -> FoundMetadata | None:

@@ -3,8 +3,8 @@
 import re
 from xml.etree import ElementTree
 
-from gallery.embedding import NS
 from gallery.found_metadata.result import FoundMetadata, Texts, parseable
+from gallery.xmp_exif import NS
 
 DTD = re.compile(r"<!(DOCTYPE|ENTITY)", re.IGNORECASE)
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
