@@ -1,4 +1,4 @@
-"""Prompt search (gallery/search.py): the same behaviour on SQLite (FTS5 trigram) and PostgreSQL
+"""Prompt search (gallery/search/): the same behaviour on SQLite (FTS5 trigram) and PostgreSQL
 (pg_trgm). `make test` runs this file on both."""
 
 from collections.abc import Callable
@@ -8,8 +8,8 @@ from django.contrib.auth.models import User
 from django.db import connection
 from django.utils import timezone
 
-from gallery import search
 from gallery.models import Image
+from gallery.search import shared
 from imagegen.models import Generation
 
 pytestmark = pytest.mark.django_db
@@ -55,7 +55,7 @@ def route(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> st
     """A term goes to an index when rare, to a LIKE scan when common: test both. (PostgreSQL
     chooses so for one or two characters only; longer text is the same query either way.)"""
     if request.param == "scan":
-        monkeypatch.setattr(search, "COMMON_HITS", 0)  # every term counts as common
+        monkeypatch.setattr(shared, "COMMON_HITS", 0)  # every term counts as common
     return request.param
 
 

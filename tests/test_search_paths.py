@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from gallery import paging, search
 from gallery.models import Image
+from gallery.search import shared
 from imagegen.models import Generation
 
 pytestmark = pytest.mark.django_db
@@ -89,8 +90,8 @@ def test_the_rarest_piece_is_the_one_fewest_newest_rows_hold(alice: User, make: 
     for word in ("light", "night", "high", "though"):
         make(alice, f"a {word} thing")
     make(alice, "the lighthouse")
-    candidates = {"lighthouse": search.pieces_of("lighthouse", 3)}
-    [(term, piece)] = search.Newest(Image.objects.for_user(alice)).rarest_pieces(candidates)
+    candidates = {"lighthouse": shared.pieces_of("lighthouse", 3)}
+    [(term, piece)] = shared.Newest(Image.objects.for_user(alice)).rarest_pieces(candidates)
     # `hth`, `ous` and `use` are each in one row only; `igh`, `ght`, `tho` in more.
     assert term == "lighthouse"
     assert piece in {"hth", "ous", "use"}
@@ -98,11 +99,11 @@ def test_the_rarest_piece_is_the_one_fewest_newest_rows_hold(alice: User, make: 
 
 def test_pieces_keep_the_case_as_typed(alice: User, make: MakeImage) -> None:
     make(alice, "a lighthouse")
-    assert search.pieces_of("LIGHTHOUSE", 3)[:2] == ["LIG", "IGH"]
-    assert search.pieces_of("夕日", 1) == ["夕", "日"]
-    assert search.pieces_of("aaaa", 3) == ["aaa"]
-    candidates = {"LIGHTHOUSE": search.pieces_of("LIGHTHOUSE", 3)}
-    [(_term, piece)] = search.Newest(Image.objects.for_user(alice)).rarest_pieces(candidates)
+    assert shared.pieces_of("LIGHTHOUSE", 3)[:2] == ["LIG", "IGH"]
+    assert shared.pieces_of("夕日", 1) == ["夕", "日"]
+    assert shared.pieces_of("aaaa", 3) == ["aaa"]
+    candidates = {"LIGHTHOUSE": shared.pieces_of("LIGHTHOUSE", 3)}
+    [(_term, piece)] = shared.Newest(Image.objects.for_user(alice)).rarest_pieces(candidates)
     assert piece in {"LIG", "IGH", "GHT", "HTH", "THO", "HOU", "OUS", "USE"}
 
 
@@ -110,7 +111,7 @@ def test_the_rarest_term_comes_first(alice: User, make: MakeImage) -> None:
     for _ in range(3):
         make(alice, "a cat")
     make(alice, "an owl")
-    pieces = search.Newest(Image.objects.for_user(alice)).rarest_pieces(
+    pieces = shared.Newest(Image.objects.for_user(alice)).rarest_pieces(
         {"cat": ["cat"], "owl": ["owl"]}
     )
     assert pieces == [("owl", "owl"), ("cat", "cat")]

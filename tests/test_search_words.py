@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from gallery import paging, search
 from gallery.models import Image
+from gallery.search import shared
 from imagegen.models import Generation
 
 pytestmark = pytest.mark.django_db
@@ -42,7 +43,7 @@ def make(db) -> MakeImage:
 def route(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
     """A term goes to an index when rare, to a LIKE scan when common: test both."""
     if request.param == "scan":
-        monkeypatch.setattr(search, "COMMON_HITS", 0)  # every term counts as common
+        monkeypatch.setattr(shared, "COMMON_HITS", 0)  # every term counts as common
     return request.param
 
 
