@@ -1,6 +1,7 @@
-"""What both databases' search strategies share: the thresholds that choose a way (tests lower
-them through this module), the plain substring condition, and the look at a person's newest rows
-that weighs the terms (Newest). The strategies: gallery/search/sqlite.py and postgresql.py."""
+"""What both databases' search strategies share: the thresholds that choose a way (the
+strategies read COMMON_HITS through this module, so a test may lower it here), the plain
+substring condition, and the look at a person's newest rows that weighs the terms (Newest). The
+strategies: gallery/search/sqlite.py and postgresql.py."""
 
 from django.db.models import Q, QuerySet
 
