@@ -49,6 +49,14 @@ def job(owner: User, when: datetime, model: str = "gpt-image-2", **ledger: objec
     return made
 
 
+def a_moment_ago() -> datetime:
+    """Five minutes ago, but never before today's midnight (the site's zone): a job made just
+    after midnight is still today's, and a test run at 00:03 counts it under today."""
+    now = timezone.now()
+    midnight = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
+    return max(now - timedelta(minutes=5), midnight)
+
+
 @pytest.fixture
 def staff(db) -> Client:
     User.objects.create_user("staff", password="x", is_staff=True)
@@ -262,7 +270,7 @@ def test_the_page_shows_the_persons_charts_table_totals_and_budget(
     alice: User, alice_client: Client
 ) -> None:
     Allowance.objects.create(user=alice, monthly_spend_cap=Decimal("10"), daily_image_cap=20)
-    job(alice, timezone.now() - timedelta(minutes=5), model="qwen-image")
+    job(alice, a_moment_ago(), model="qwen-image")
     page = alice_client.get(reverse("usage")).content.decode()
     assert 'role="img"' in page
     assert 'aria-labelledby="usage-spend-title"' in page
@@ -291,7 +299,7 @@ def test_with_no_jobs_yet_the_page_says_so(alice_client: Client) -> None:
 
 
 def test_in_arabic_the_chart_is_drawn_right_to_left(alice: User, alice_client: Client) -> None:
-    job(alice, timezone.now() - timedelta(minutes=5))
+    job(alice, a_moment_ago())
     page = alice_client.get(reverse("usage"), HTTP_ACCEPT_LANGUAGE="ar").content.decode()
     assert 'direction="rtl"' in page
     # Coordinates are never written with the locale's decimal comma.
@@ -299,7 +307,7 @@ def test_in_arabic_the_chart_is_drawn_right_to_left(alice: User, alice_client: C
 
 
 def test_a_person_never_sees_anothers_numbers(alice: User, bob: User, alice_client: Client) -> None:
-    job(bob, timezone.now() - timedelta(minutes=5), model="bobs-model", cost=Decimal("7.77"))
+    job(bob, a_moment_ago(), model="bobs-model", cost=Decimal("7.77"))
     page = alice_client.get(reverse("usage")).content.decode()
     assert "bobs-model" not in page and "7.77" not in page
     assert "bobs-model" not in alice_client.get(reverse("usage_csv")).content.decode()
@@ -309,8 +317,8 @@ def test_a_person_never_sees_anothers_numbers(alice: User, bob: User, alice_clie
 
 
 def test_staff_see_one_person_or_everyone(staff: Client, alice: User, bob: User) -> None:
-    job(alice, timezone.now() - timedelta(minutes=5), model="alices-model")
-    job(bob, timezone.now() - timedelta(minutes=5), model="bobs-model")
+    job(alice, a_moment_ago(), model="alices-model")
+    job(bob, a_moment_ago(), model="bobs-model")
     one = staff.get(reverse("usage"), {"person": alice.pk}).content.decode()
     assert "Usage of alice" in one and "alices-model" in one and "bobs-model" not in one
     assert f'href="?person={alice.pk}&amp;days=90"' in one
@@ -340,7 +348,7 @@ def test_the_csv_has_a_header_and_a_row_per_day_and_model(
     alice: User, alice_client: Client
 ) -> None:
     now = timezone.now()
-    job(alice, now - timedelta(minutes=5))
+    job(alice, a_moment_ago())
     job(alice, now - timedelta(days=2), model="qwen-image", cost=None, cost_currency="")
     response = alice_client.get(reverse("usage_csv"), {"days": 90})
     assert response["Content-Type"] == "text/csv; charset=utf-8"
@@ -360,14 +368,14 @@ def test_a_model_name_that_looks_like_a_formula_is_written_as_text(
     alice: User, alice_client: Client
 ) -> None:
     for name in ("=HYPERLINK(1)", "+1", "-1", "@SUM(A1)"):
-        job(alice, timezone.now() - timedelta(minutes=5), model=name)
+        job(alice, a_moment_ago(), model=name)
     models = [row[1] for row in read_csv(alice_client.get(reverse("usage_csv")))[1:]]
     assert sorted(models) == ["'+1", "'-1", "'=HYPERLINK(1)", "'@SUM(A1)"]
 
 
 def test_staff_download_everyones_csv(staff: Client, alice: User, bob: User) -> None:
-    job(alice, timezone.now() - timedelta(minutes=5))
-    job(bob, timezone.now() - timedelta(minutes=5))
+    job(alice, a_moment_ago())
+    job(bob, a_moment_ago())
     response = staff.get(reverse("usage_csv"), {"everyone": "1"})
     assert "usage-everyone-30-days" in response["Content-Disposition"]
     assert read_csv(response)[1][2] == "4"
