@@ -104,12 +104,12 @@ class Variant(Studio):
         self.name = name
         self.launcher = LAUNCHER.format(windowed=reuse)
 
-    def web_command(self, port: int) -> list[str]:
-        command = super().web_command(port)  # python -m imagegen.serving.web ARGS...
-        assert command[1:3] == ["-m", "imagegen.serving.web"], command
-        arguments = command[3:]
+    def web_arguments(self, port: int) -> list[str]:
+        arguments = super().web_arguments(port)  # -m imagegen.serving.web ARGS...
+        assert arguments[:2] == ["-m", "imagegen.serving.web"], arguments
+        arguments = arguments[2:]
         arguments[arguments.index("--processes") + 1] = "2"  # the default WEB_PROCESSES
-        return [sys.executable, "-c", self.launcher, *arguments]
+        return ["-c", self.launcher, *arguments]
 
 
 @dataclass

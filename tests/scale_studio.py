@@ -15,8 +15,16 @@ from urllib.parse import urlsplit, urlunsplit
 import httpx
 import psycopg
 
-from tests.postgres import free_port
-from tests.studio_process import REPO, manage, stop, studio_environment
+from tests.studio_process import (
+    REPO,
+    WORKER,
+    free_port,
+    manage,
+    start,
+    stop,
+    studio_environment,
+    web_arguments,
+)
 
 
 def psycopg_url(url: str) -> str:
@@ -40,30 +48,23 @@ class Studio:
     def urls(self) -> list[str]:
         return [f"http://127.0.0.1:{port}" for port in self.ports]
 
-    def web_command(self, port: int) -> list[str]:
-        # One web process as the deployment runs it (granian on WSGI, its worker dying with it),
-        # on a port of its own: the balancer in front of them is the clients' (scale_clients.py).
-        return [
-            *(sys.executable, "-m", "imagegen.serving.web", "--host", "127.0.0.1"),
-            *("--port", str(port), "--processes", "1", "--threads", "8"),
-        ]
+    def web_arguments(self, port: int) -> list[str]:
+        # On a port of its own: the balancer in front of them is the clients' (scale_clients.py).
+        return web_arguments(port, threads=8)
 
-    def worker_command(self) -> list[str]:
-        # One process each (no supervisor of their own): killed and started again from here,
-        # as systemd does with one unit per worker. Threads: WORKER_THREADS.
-        return [sys.executable, "manage.py", "run_workers", "--processes=1"]
+    def worker_arguments(self) -> list[str]:
+        # Killed and started again from here, as systemd does with one unit per worker.
+        # Threads: WORKER_THREADS.
+        return WORKER
 
-    def _start(self, name: str, command: list[str]) -> subprocess.Popen[bytes]:
-        log = (self.logs / f"{name}.log").open("ab")
-        return subprocess.Popen(  # noqa: S603 (our own commands)
-            command, cwd=REPO, env=self.environment, stdout=log, stderr=subprocess.STDOUT
-        )
+    def _start(self, name: str, arguments: list[str]) -> subprocess.Popen[bytes]:
+        return start(self.environment, arguments, self.logs / f"{name}.log")
 
     def start_web(self, slot: int) -> subprocess.Popen[bytes]:
-        return self._start(f"web-{slot}", self.web_command(self.ports[slot]))
+        return self._start(f"web-{slot}", self.web_arguments(self.ports[slot]))
 
     def start_worker(self, slot: int) -> subprocess.Popen[bytes]:
-        return self._start(f"worker-{slot}", self.worker_command())
+        return self._start(f"worker-{slot}", self.worker_arguments())
 
     def start(self) -> None:
         self.web = [self.start_web(slot) for slot in range(len(self.ports))]

@@ -11,53 +11,28 @@ tests.postgres -- pytest ...`). The pause at the kill point is tests/kill_point_
 import os
 import secrets
 import shutil
-import sqlite3
 import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
-from contextlib import closing
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
-from tests.studio_process import REPO, manage, studio_environment
+from tests.studio_process import (
+    StudioDatabase,
+    manage,
+    start,
+    studio_environment,
+    submit_jobs,
+    wait_for,
+    worker_process,
+)
 
 MODEL = "gpt-image-2"  # base64 results, several to a request
 PARAMETERS = {"size": "1024x1024", "quality": "low", "output_format": "png"}
 ON_POSTGRES = os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://"))
-
-SUBMIT = """
-from django.contrib.auth.models import User
-from django.db import transaction
-from imagegen.models import Generation
-from imagegen.tasks import enqueue
-owner, _ = User.objects.get_or_create(username="alice")
-with transaction.atomic():
-    generation = Generation.objects.create(
-        owner=owner, model_name={model!r}, prompt="a lighthouse", parameters={params!r}
-    )
-    enqueue(generation)
-print(generation.pk.hex)
-"""
-
-
-class Database:
-    """The studio's database, read by the test with plain SQL (sqlite3 or psycopg)."""
-
-    def __init__(self, url: str) -> None:
-        self.url = url
-
-    def rows(self, sql: str, *parameters: Any) -> list[tuple[Any, ...]]:
-        if self.url.startswith("sqlite"):
-            with closing(sqlite3.connect(urlsplit(self.url).path, timeout=20)) as db:
-                return db.execute(sql, parameters).fetchall()
-        import psycopg
-
-        with psycopg.connect(self.url, autocommit=True) as db:
-            return db.execute(sql.replace("?", "%s"), parameters).fetchall()
 
 
 def postgres_url(name: str) -> str:
@@ -116,30 +91,30 @@ class Studio:
             database = directory / "studio.sqlite3"
             shutil.copy(urlsplit(template).path, database)
             url = f"sqlite:///{database}"
-        self.db = Database(url)
+        self.db = StudioDatabase(url)
         self.env = studio_env(url, self.media) | storage_env
         self.processes: list[subprocess.Popen[bytes]] = []
 
     def submit(self, n: int) -> str:
-        code = SUBMIT.format(model=MODEL, params={"n": n, **PARAMETERS})
-        return manage(self.env, "shell", "-v0", "-c", code).strip()
+        [pk] = submit_jobs(self.env, MODEL, {"n": n, **PARAMETERS})
+        return pk
 
-    def start(self, command: list[str]) -> subprocess.Popen[bytes]:
-        log = (self.directory / f"worker-{len(self.processes)}.log").open("wb")
-        process = subprocess.Popen(  # noqa: S603 (our own modules)
-            [sys.executable, *command], cwd=REPO, env=self.env, stdout=log, stderr=log
-        )
-        self.processes.append(process)
-        return process
+    @property
+    def next_log(self) -> Path:
+        return self.directory / f"worker-{len(self.processes)}.log"
 
     def start_paused_worker(self, point: str) -> tuple[subprocess.Popen[bytes], Path]:
         """A worker that stops at `point` of its first image; the file appears when it has."""
         signal_file = self.directory / f"reached-{len(self.processes)}"
         command = ["-m", "tests.kill_point_worker", point, str(signal_file)]
-        return self.start([*command, "--threads=1", "--interval=0.1"]), signal_file
+        worker = start(self.env, [*command, "--threads=1", "--interval=0.1"], self.next_log)
+        self.processes.append(worker)
+        return worker, signal_file
 
     def start_worker(self) -> subprocess.Popen[bytes]:
-        return self.start(["manage.py", "run_workers", "--processes=1", "--threads=1"])
+        worker = worker_process(self.env, self.next_log, "--threads=1")
+        self.processes.append(worker)
+        return worker
 
     def job(self, pk: str) -> tuple[str, int, str]:
         sql = "SELECT status, runs, error_code FROM imagegen_generation WHERE id = ?"
@@ -160,15 +135,9 @@ class Studio:
             return self.bucket.keys()
         return {str(p.relative_to(self.media)) for p in self.media.rglob("*") if p.is_file()}
 
-    def logs(self) -> str:
-        return "\n".join(log.read_text() for log in sorted(self.directory.glob("worker-*.log")))
-
     def wait_for(self, condition: Callable[[], bool], timeout: float = 60) -> None:
-        deadline = time.monotonic() + timeout
-        while not condition():
-            if time.monotonic() > deadline:
-                pytest.fail("timed out; worker output:\n" + self.logs())
-            time.sleep(0.05)
+        logs = sorted(self.directory.glob("worker-*.log"))
+        wait_for(condition, timeout, "the workers to get there", logs)
 
     def kill_at(self, point: str) -> subprocess.Popen[bytes]:
         """Run the queue on a worker paused at `point`, then SIGKILL it there."""

@@ -6,12 +6,8 @@ import io
 import json
 import logging
 import signal
-import sqlite3
-import subprocess
-import sys
-import time
+import uuid
 from collections.abc import Callable, Iterator
-from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -25,8 +21,17 @@ from imagegen import service
 from imagegen.logs import ContextFilter, JSONFormatter
 from imagegen.models import Generation
 from imagegen.offline import OfflineProvider
-from tests.postgres import free_port
-from tests.studio_process import REPO, manage, studio_environment
+from tests.studio_process import (
+    StudioDatabase,
+    free_port,
+    manage,
+    studio_environment,
+    submit_jobs,
+    wait_for,
+    wait_until_serving,
+    web_process,
+    worker_process,
+)
 
 SECRET = "sk-live-0123456789abcdefSECRETvalue"
 JOB = {"model": "gpt-image-2", "prompt": "a kite", "n": 1, "size": "1024x1024", "quality": "low"}
@@ -170,24 +175,10 @@ def test_a_real_web_process_logs_json_lines_with_the_proxys_request_id(tmp_path:
     manage(environment, "migrate", "-v0")
     port = free_port()
     log = tmp_path / "web.log"
-    with log.open("wb") as output:
-        web = subprocess.Popen(  # noqa: S603 (our own module)
-            [sys.executable, "-m", "imagegen.serving.web", "--port", str(port), "--processes=1"],
-            cwd=REPO,
-            env=environment,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-        )
+    web = web_process(environment, port, log)
     try:
         base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 60
-        while True:
-            assert web.poll() is None and time.monotonic() < deadline, log.read_text()
-            try:
-                httpx.get(f"{base}/healthz", timeout=5).raise_for_status()
-                break
-            except httpx.TransportError:
-                time.sleep(0.1)
+        wait_until_serving(base, [web], log, timeout=120, path="/healthz")
         probe = httpx.get(f"{base}/readyz", headers={"X-Request-ID": "proxy-id-7f3a9c"})
         assert probe.status_code == 503
         assert probe.headers["X-Request-ID"] == "proxy-id-7f3a9c"
@@ -212,35 +203,15 @@ WARNINGS = ("/", "  ")
 
 # A real worker process, its settings' own LOGGING (LOG_FORMAT=json), on a SQLite file.
 
-SUBMIT = """
-from django.contrib.auth.models import User
-from django.db import transaction
-from imagegen.models import Generation
-from imagegen.tasks import enqueue
-owner, _ = User.objects.get_or_create(username="alice")
-with transaction.atomic():
-    generation = Generation.objects.create(
-        owner=owner, model_name="gpt-image-2", prompt="a lighthouse",
-        parameters={"n": 1, "size": "1024x1024", "quality": "low", "output_format": "png"},
-    )
-    enqueue(generation)
-print(generation.pk)
-"""
-
-
-def job_status(database: Path, pk: str) -> str:
-    with closing(sqlite3.connect(database, timeout=20)) as db:
-        sql = "SELECT status FROM imagegen_generation WHERE id = ?"
-        return db.execute(sql, (pk.replace("-", ""),)).fetchone()[0]
+JOB_PARAMETERS = {"n": 1, "size": "1024x1024", "quality": "low", "output_format": "png"}
 
 
 @pytest.mark.parametrize("log_format", ["json", "plain"])
 def test_a_worker_process_logs_the_generation_id_on_its_jobs_lines(
     tmp_path: Path, log_format: str
 ) -> None:
-    database = tmp_path / "studio.sqlite3"
     environment = studio_environment(
-        database,
+        tmp_path / "studio.sqlite3",
         tmp_path / "media",
         LOG_FORMAT=log_format,
         LOG_LEVEL="INFO",
@@ -248,22 +219,19 @@ def test_a_worker_process_logs_the_generation_id_on_its_jobs_lines(
         MODEL_SYNC_INTERVAL="0",
     )
     manage(environment, "migrate", "-v0")
-    pk = manage(environment, "shell", "-v0", "-c", SUBMIT).strip()
+    [hex_pk] = submit_jobs(environment, "gpt-image-2", JOB_PARAMETERS)
+    pk = str(uuid.UUID(hex_pk))  # as the log lines write it
     log = tmp_path / "worker.log"
-    with log.open("wb") as output:
-        worker = subprocess.Popen(
-            [sys.executable, "manage.py", "run_workers", "--interval=0.1", "--threads=2"],
-            cwd=REPO,
-            env=environment,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-        )
+    worker = worker_process(environment, log, "--interval=0.1", "--threads=2")
+    database = StudioDatabase(environment["DATABASE_URL"])
+    sql = "SELECT status FROM imagegen_generation WHERE id = ?"
+
+    def succeeded() -> bool:
+        assert worker.poll() is None, log.read_text()
+        return database.rows(sql, hex_pk) == [("succeeded",)]
+
     try:
-        deadline = time.monotonic() + 60
-        while job_status(database, pk) != "succeeded":
-            assert worker.poll() is None, log.read_text()
-            assert time.monotonic() < deadline, log.read_text()
-            time.sleep(0.05)
+        wait_for(succeeded, 120, "the job to succeed", [log])
         worker.send_signal(signal.SIGTERM)
         assert worker.wait(timeout=60) == 0, log.read_text()
     finally:

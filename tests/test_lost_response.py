@@ -8,27 +8,32 @@ instant make one job too (the check and the create are one step under the person
 
 import re
 import socket
-import sqlite3
 import struct
 import subprocess
-import sys
 import threading
-import time
 import uuid
 from collections.abc import Callable, Iterator
-from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
 import httpx
-import psycopg
 import pytest
 from django.conf import settings
 
 from tests.budget_race import drop, own_database
-from tests.studio_process import REPO, manage, stop, studio_environment
+from tests.studio_process import (
+    StudioDatabase,
+    free_port,
+    manage,
+    stop,
+    studio_environment,
+    wait_for,
+    wait_until_serving,
+    web_process,
+    worker_process,
+)
 
 PASSWORD = "lost-response-password"  # a throwaway person on a throwaway database
 FORM = {
@@ -44,44 +49,22 @@ FORM = {
 HIDDEN = r'<input type="hidden" name="{}" value="([^"]+)"'
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def web_command(port: int) -> list[str]:
-    """One web process as production runs it (imagegen/serving/web.py: granian, WSGI)."""
-    web = [sys.executable, "-m", "imagegen.serving.web", "--port", str(port)]
-    return [*web, "--processes", "1", "--threads", "4"]
-
-
 @dataclass
 class Studio:
     url: str
-    database_url: str
+    database: StudioDatabase
     logs: Path
 
     @property
     def sqlite(self) -> bool:
-        return self.database_url.startswith("sqlite")
+        return self.database.sqlite
 
     def rows(self, sql: str, *parameters: Any) -> list[tuple[Any, ...]]:
         """Rows of the studio's database, read beside it (`?` for each parameter)."""
-        if self.sqlite:
-            path = self.database_url.removeprefix("sqlite:///")
-            with closing(sqlite3.connect(path, timeout=30)) as db:
-                return db.execute(sql, parameters).fetchall()
-        with psycopg.connect(self.database_url) as db:
-            return db.execute(sql.replace("?", "%s"), parameters).fetchall()  # type: ignore[arg-type]
+        return self.database.rows(sql, *parameters)
 
     def wait_for(self, condition: Callable[[], bool], what: str, timeout: float = 90) -> None:
-        deadline = time.monotonic() + timeout
-        while not condition():
-            if time.monotonic() > deadline:
-                output = "\n".join(log.read_text()[-3000:] for log in self.logs.glob("*.log"))
-                pytest.fail(f"timed out waiting for {what}; the processes said:\n{output}")
-            time.sleep(0.05)
+        wait_for(condition, timeout, what, sorted(self.logs.glob("*.log")))
 
 
 def database_for(root: Path) -> tuple[str, str | None]:
@@ -115,37 +98,16 @@ def studio(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Studio]:
         make = f"from django.contrib.auth.models import User; User.objects.create_user('lou', password='{PASSWORD}')"  # noqa: E501
         manage(environment, "shell", "-v0", "-c", make)
         port = free_port()
-        commands = {
-            "web": web_command(port),
-            "workers": [
-                *(sys.executable, "manage.py", "run_workers"),
-                *("--interval=0.1", "--processes=1", "--threads=2"),
-            ],
-        }
-        for name, command in commands.items():
-            processes.append(
-                subprocess.Popen(  # noqa: S603 (fixed commands)
-                    command,
-                    cwd=REPO,
-                    env=environment,
-                    stdout=(logs / f"{name}.log").open("wb"),
-                    stderr=subprocess.STDOUT,
-                )
-            )
-        studio = Studio(f"http://127.0.0.1:{port}", database_url, logs)
-        studio.wait_for(lambda: serving(studio.url), "the web process to answer", timeout=60)
+        processes.append(web_process(environment, port, logs / "web.log"))
+        threads = ("--interval=0.1", "--threads=2")
+        processes.append(worker_process(environment, logs / "workers.log", *threads))
+        studio = Studio(f"http://127.0.0.1:{port}", StudioDatabase(database_url), logs)
+        wait_until_serving(studio.url, processes, logs / "web.log", timeout=120)
         yield studio
     finally:
         stop(processes, timeout=20)
         if dropped:
             drop(database_url, dropped)
-
-
-def serving(url: str) -> bool:
-    try:
-        return httpx.get(f"{url}/accounts/login/", timeout=2).status_code == 200
-    except httpx.TransportError:
-        return False
 
 
 def hidden(page: str, name: str) -> str:
