@@ -99,8 +99,8 @@ def studio(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Studio]:
         manage(environment, "shell", "-v0", "-c", make)
         port = free_port()
         processes.append(web_process(environment, port, logs / "web.log"))
-        threads = ("--interval=0.1", "--threads=2")
-        processes.append(worker_process(environment, logs / "workers.log", *threads))
+        worker_options = ("--interval=0.1", "--threads=2")
+        processes.append(worker_process(environment, logs / "workers.log", *worker_options))
         studio = Studio(f"http://127.0.0.1:{port}", StudioDatabase(database_url), logs)
         wait_until_serving(studio.url, processes, logs / "web.log", timeout=120)
         yield studio
